@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+// Tiaoyu: a BLIP-2 inference server. Layout and import rules: see README.md ("Layout").
+import PackageDescription
+
+/// System C libraries, each a module map over a Debian `-dev` package (installed by Deploy/setup.sh).
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "tiaoyu",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tiaoyu", targets: ["tiaoyu"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: system libraries
+        systemLibrary("CBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
+        systemLibrary("CTurboJPEG", pkgConfig: "libturbojpeg", apt: "libturbojpeg0-dev"),
+        systemLibrary("CSpng", pkgConfig: "spng", apt: "libspng-dev"),
+        systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        systemLibrary("COpenSSL", pkgConfig: "openssl", apt: "libssl-dev"),
+
+        // MARK: numerical half
+        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        .target(name: "SafeTensors", dependencies: ["Tensors"]),
+        .target(name: "Tokenizers"),
+        .target(name: "ImagePipeline", dependencies: ["Tensors", "CTurboJPEG", "CSpng"]),
+
+        // MARK: HTTP half
+        .target(name: "HTTP1"),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["HTTP1", "CZlib", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // MARK: executable
+        .executableTarget(
+            name: "tiaoyu",
+            dependencies: [
+                "HTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: tests
+        .target(name: "TestSupport", dependencies: ["HTTP1"], path: "Sources/TestSupport"),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "TestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
+        .testTarget(name: "ImagePipelineTests", dependencies: ["ImagePipeline", "TestSupport"]),
+    ]
+)
