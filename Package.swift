@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         .target(name: "Tokenizers"),
         .target(name: "ImagePipeline", dependencies: ["Tensors", "CTurboJPEG", "CSpng"]),
+        .target(name: "Blip2", dependencies: ["Tensors", "SafeTensors"]),
 
         // MARK: HTTP half
         .target(name: "HTTP1"),
@@ -49,12 +50,13 @@ let package = Package(
         ),
 
         // MARK: tests
-        .target(name: "TestSupport", dependencies: ["HTTP1"], path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["HTTP1", "Tensors"], path: "Sources/TestSupport"),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "TestSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagePipelineTests", dependencies: ["ImagePipeline", "TestSupport"]),
+        .testTarget(name: "Blip2Tests", dependencies: ["Blip2", "SafeTensors", "Tensors", "TestSupport"]),
     ]
 )
