@@ -1,0 +1,249 @@
+// Incremental HTTP/1.1 request parser (RFC 9112), in the spirit of picohttpparser and llhttp's strict mode:
+// bytes in, events out, no I/O. Every byte is examined once: a partial line is carried in `line` and scanning
+// resumes where the last feed stopped, so feeding one byte at a time stays O(n). Limits are checked at the byte
+// that crosses them, which also makes the result independent of how the input is split.
+//
+// Strictness (http-reference §1): anything ambiguous fails with a terminal `.error`; nothing is "repaired".
+// Bare CR and bare LF are invalid everywhere, obs-fold is rejected, TE with CL is rejected.
+
+/// Turns request bytes into `HTTPParserEvent`s: `.head`, zero or more `.body`, `.end`, then the next request.
+///
+/// Feed it whatever the socket delivers; it consumes everything and returns the events those bytes complete.
+/// After an `.error` the parser stays failed: the server answers that error and closes (no resync, K1).
+/// The parser keeps parsing pipelined requests after a `keepAlive == false` message; the server decides to stop.
+public struct HTTPRequestParser: Sendable {
+    enum State: Sendable, Equatable {
+        case requestLine
+        case headerLine
+        case contentBody(remaining: Int)
+        case chunkSizeLine
+        case chunkData(remaining: Int)
+        case chunkDataCR
+        case chunkDataLF
+        case trailerLine
+        case failed
+    }
+
+    public let limits: HTTPLimits
+    var state: State = .requestLine
+    /// Bytes of an unfinished line carried between feeds (CR included, LF never).
+    var line: [UInt8] = []
+    /// While reading a request line: still inside the method token (checked byte by byte so binary garbage and
+    /// over-long methods fail at once instead of filling the line buffer).
+    var scanningMethod = true
+    var leadingEmptyLines = 0
+    /// Header-section bytes so far (field lines with CRLF; trailers add to it).
+    var headerBytes = 0
+    var headerCount = 0
+    var pending: PendingHead?
+    var trailers = HTTPHeaders()
+    /// Decoded chunked body bytes announced so far in this message.
+    var chunkedBodyBytes = 0
+    var chunkExtensionBytes = 0
+
+    public init(limits: HTTPLimits = HTTPLimits()) {
+        self.limits = limits
+        line.reserveCapacity(256)
+    }
+
+    /// True between messages with no byte of the next one buffered: a connection in this state is idle and may be
+    /// closed silently (http-reference F6). False once failed.
+    public var isIdle: Bool {
+        state == .requestLine && line.isEmpty && leadingEmptyLines == 0
+    }
+
+    /// True once an `.error` has been produced.
+    public var hasFailed: Bool { state == .failed }
+
+    /// Feeds bytes; returns every event they complete, in order. Consumes all bytes given.
+    public mutating func feed(_ bytes: [UInt8]) -> [HTTPParserEvent] {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// Feeds bytes; returns every event they complete, in order. Consumes all bytes given (the caller bounds each
+    /// feed). After `.error` nothing more is produced.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [HTTPParserEvent] {
+        var events: [HTTPParserEvent] = []
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            switch state {
+            case .failed:
+                return events
+            case .requestLine, .headerLine, .chunkSizeLine, .trailerLine:
+                index = scanLine(bytes, from: index, events: &events)
+            case .contentBody(let remaining):
+                let take = min(remaining, count - index)
+                events.append(.body(Array(UnsafeRawBufferPointer(rebasing: bytes[index..<index + take]))))
+                index += take
+                if take == remaining {
+                    events.append(.end(trailers: HTTPHeaders()))
+                    resetForNextMessage()
+                } else {
+                    state = .contentBody(remaining: remaining - take)
+                }
+            case .chunkData(let remaining):
+                let take = min(remaining, count - index)
+                events.append(.body(Array(UnsafeRawBufferPointer(rebasing: bytes[index..<index + take]))))
+                index += take
+                state = take == remaining ? .chunkDataCR : .chunkData(remaining: remaining - take)
+            case .chunkDataCR:
+                guard bytes[index] == ASCII.cr else {
+                    fail(.badChunk("chunk data is not followed by CRLF"), &events)
+                    return events
+                }
+                index += 1
+                state = .chunkDataLF
+            case .chunkDataLF:
+                guard bytes[index] == ASCII.lf else {
+                    fail(.badChunk("chunk data is not followed by CRLF"), &events)
+                    return events
+                }
+                index += 1
+                state = .chunkSizeLine
+            }
+        }
+        return events
+    }
+
+    // MARK: lines
+
+    /// The most bytes (content plus CR) the current line may hold, and the error for one more.
+    private func lineCap() -> (cap: Int, error: HTTPParseError) {
+        switch state {
+        case .requestLine:
+            return (limits.maxRequestLineBytes + 1, .requestLineTooLong)
+        case .chunkSizeLine:
+            return (limits.maxChunkLineBytes + 1, .badChunk("chunk-size line is too long"))
+        default:
+            // A byte at position p of a field line means at least p + 2 section bytes once CRLF arrives.
+            let sectionCap = limits.maxHeaderBytes - headerBytes - 1
+            let lineCap = limits.maxHeaderLineBytes + 1
+            return sectionCap < lineCap ? (sectionCap, .headerSectionTooLarge) : (lineCap, .headerLineTooLarge)
+        }
+    }
+
+    /// Consumes bytes of the current line from `start`; handles the line when its LF arrives. Returns the index of
+    /// the first unconsumed byte.
+    private mutating func scanLine(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, events: inout [HTTPParserEvent]
+    ) -> Int {
+        let (cap, capError) = lineCap()
+        var method = state == .requestLine && scanningMethod
+        var previousWasCR = line.last == ASCII.cr
+        var position = line.count
+        var index = start
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            if byte == ASCII.lf { break }
+            if previousWasCR {
+                fail(.badRequest("bare CR in the message framing"), &events)
+                return count
+            }
+            if position >= cap {
+                fail(capError, &events)
+                return count
+            }
+            if byte == ASCII.cr {
+                previousWasCR = true
+            } else if method {
+                if byte == ASCII.space {
+                    guard position > 0 else {
+                        fail(.badRequest("request line does not start with a method"), &events)
+                        return count
+                    }
+                    method = false
+                } else if !ASCII.isTokenChar(byte) {
+                    fail(.badRequest("invalid byte in the request method"), &events)
+                    return count
+                } else if position >= HTTPMethod.maxTokenBytes {
+                    fail(.methodNotImplemented, &events)
+                    return count
+                }
+            }
+            position += 1
+            index += 1
+        }
+        guard index < count else {
+            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<count]))
+            scanningMethod = method
+            return count
+        }
+        guard previousWasCR else {
+            fail(.badRequest("bare LF line ending (CRLF required)"), &events)
+            return count
+        }
+        scanningMethod = true
+        if line.isEmpty {
+            handleLine(UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1]), &events)
+        } else {
+            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+            var carried: [UInt8] = []
+            swap(&carried, &line)
+            carried.withUnsafeBytes { handleLine(UnsafeRawBufferPointer(rebasing: $0.dropLast()), &events) }
+            carried.removeAll(keepingCapacity: true)
+            swap(&carried, &line)
+        }
+        return index + 1
+    }
+
+    /// Handles one complete line (CRLF removed) according to the state.
+    private mutating func handleLine(_ content: UnsafeRawBufferPointer, _ events: inout [HTTPParserEvent]) {
+        switch state {
+        case .requestLine:
+            if content.isEmpty {
+                leadingEmptyLines += 1
+                if leadingEmptyLines > limits.maxLeadingEmptyLines {
+                    fail(.badRequest("too many empty lines before the request line"), &events)
+                }
+                return
+            }
+            switch parseRequestLine(content) {
+            case .success(let head):
+                pending = head
+                state = .headerLine
+            case .failure(let error):
+                fail(error, &events)
+            }
+        case .headerLine:
+            headerBytes += content.count + 2
+            if content.isEmpty {
+                finishHead(&events)
+            } else {
+                headerField(content, isTrailer: false, &events)
+            }
+        case .trailerLine:
+            headerBytes += content.count + 2
+            if content.isEmpty {
+                events.append(.end(trailers: trailers))
+                resetForNextMessage()
+            } else {
+                headerField(content, isTrailer: true, &events)
+            }
+        case .chunkSizeLine:
+            chunkSizeLine(content, &events)
+        case .contentBody, .chunkData, .chunkDataCR, .chunkDataLF, .failed:
+            preconditionFailure("handleLine called outside a line state")
+        }
+    }
+
+    mutating func fail(_ error: HTTPParseError, _ events: inout [HTTPParserEvent]) {
+        state = .failed
+        pending = nil
+        line = []
+        events.append(.error(error))
+    }
+
+    mutating func resetForNextMessage() {
+        state = .requestLine
+        pending = nil
+        trailers = HTTPHeaders()
+        scanningMethod = true
+        leadingEmptyLines = 0
+        headerBytes = 0
+        headerCount = 0
+        chunkedBodyBytes = 0
+        chunkExtensionBytes = 0
+    }
+}
