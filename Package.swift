@@ -44,13 +44,14 @@ let package = Package(
             name: "tiaoyu",
             dependencies: [
                 "HTTPServer",
+                "HTTP1",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
         // MARK: tests
-        .target(name: "TestSupport", dependencies: ["HTTP1", "Tensors"], path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["HTTP1", "HTTPServer", "Tensors"], path: "Sources/TestSupport"),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "TestSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),

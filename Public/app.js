@@ -1,0 +1,19 @@
+// Polls the operational endpoints and shows their state.
+async function show(path, id) {
+  const el = document.getElementById(id);
+  try {
+    const response = await fetch(path, { cache: "no-store" });
+    const body = await response.json();
+    el.textContent = body.status;
+    el.className = response.ok ? "ok" : "bad";
+  } catch (error) {
+    el.textContent = "unreachable";
+    el.className = "bad";
+  }
+}
+function refresh() {
+  show("/healthz", "health");
+  show("/readyz", "ready");
+}
+refresh();
+setInterval(refresh, 5000);

@@ -1,0 +1,450 @@
+import Dispatch
+import HTTP1
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Performs a connection's `HTTPConnectionStateMachine` actions on a non-blocking socket with one read source,
+/// one write source and one timer, all on the connection's own serial queue (which targets one of the server's
+/// few I/O queues). Sources are created once and toggled with balanced suspend/resume (P2, P3); the fd is
+/// closed only by the last cancel handler (P1).
+final class HTTPConnection: @unchecked Sendable {
+    let id: UInt64
+    let fd: Int32
+    let queue: DispatchQueue
+    let remoteAddress: String
+    private unowned let server: HTTPServer
+    private let clock: any ServerClock
+
+    // Confined to `queue`.
+    private var machine: HTTPConnectionStateMachine
+    private var readSource: DispatchSourceRead?
+    private var writeSource: DispatchSourceWrite?
+    private var timer: DispatchSourceTimer?
+    private var readSuspended = true   // sources start inactive
+    private var writeSuspended = true
+    private var liveSources = 0
+    private var output: [UInt8] = []
+    private var outputOffset = 0
+    private var torndown = false
+    private var readBuffer: [UInt8]
+    /// The request being served. The responder is held weakly: if a handler drops it without answering, its
+    /// deinit reports the abandonment and the client gets a 500 instead of a connection that hangs forever.
+    private var current: (request: HTTPServerRequest, responder: Weak<HTTPResponder>, token: UInt64)?
+    private var nextToken: UInt64 = 0
+    private var streamChunked = false
+    private var streaming = false
+    private var bytesIn = 0
+    private var bytesOut = 0
+
+    static let queueKey = DispatchSpecificKey<UInt64>()
+
+    init(id: UInt64, fd: Int32, remoteAddress: String, server: HTTPServer, target: DispatchQueue,
+         clock: any ServerClock) {
+        self.id = id
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        self.server = server
+        self.clock = clock
+        self.queue = DispatchQueue(label: "tiaoyu.connection", target: target)
+        self.machine = HTTPConnectionStateMachine(configuration: server.configuration, now: clock.now())
+        self.readBuffer = [UInt8](repeating: 0, count: max(1024, server.configuration.readChunkSize))
+        queue.setSpecific(key: Self.queueKey, value: id)
+    }
+
+    /// True when the caller runs on this connection's queue.
+    var isOnQueue: Bool { DispatchQueue.getSpecific(key: Self.queueKey) == id }
+
+    func start() {
+        queue.async { [self] in
+            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+            let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            for source in [read, write, timer] as [any DispatchSourceProtocol] {
+                liveSources += 1
+                source.setCancelHandler { [self] in sourceCancelled() }
+            }
+            read.setEventHandler { [weak self] in self?.readable() }
+            write.setEventHandler { [weak self] in self?.writable() }
+            timer.setEventHandler { [weak self] in self?.timerFired() }
+            readSource = read
+            writeSource = write
+            self.timer = timer
+            timer.schedule(deadline: .distantFuture)
+            timer.activate()
+            read.activate()
+            readSuspended = false
+            perform(machine.start())
+        }
+    }
+
+    // MARK: events
+
+    private func readable() {
+        guard !torndown else { return }
+        let count = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count > 0 {
+            bytesIn += count
+            server.metrics.addBytesIn(count)
+            let now = clock.now()
+            let actions = readBuffer.withUnsafeBytes { raw in
+                machine.bytesRead(UnsafeRawBufferPointer(rebasing: raw[0..<count]), now: now)
+            }
+            perform(actions)
+        } else if count == 0 {
+            // The client is gone (or half-closed): queued work for it can be dropped (F8). A handler that still
+            // answers gets its response written before the connection closes (F7).
+            current?.responder.value?.connectionClosed()
+            perform(machine.readEOF(now: clock.now()))
+        } else {
+            switch errno {
+            case EAGAIN, EWOULDBLOCK, EINTR: return
+            default: teardown()  // ECONNRESET and friends: nothing left to say to this peer
+            }
+        }
+    }
+
+    private func writable() {
+        guard !torndown else { return }
+        flush()
+    }
+
+    private func timerFired() {
+        guard !torndown else { return }
+        perform(machine.timerFired(now: clock.now()))
+    }
+
+    /// Server shutdown: finish what is owed, then close (F12).
+    func drain() {
+        queue.async { [self] in
+            guard !torndown else { return }
+            perform(machine.drain(now: clock.now()))
+        }
+    }
+
+    /// Drain deadline passed: cut the connection whatever it is doing.
+    func forceClose() {
+        queue.async { [self] in teardown() }
+    }
+
+    // MARK: actions
+
+    /// Actions wait here while an earlier batch is being performed, so a handler answering synchronously (or a
+    /// flush completing) never lets a stale action (e.g. an old timer) run after a newer one.
+    private var pendingActions: [HTTPConnectionStateMachine.Action] = []
+    private var performing = false
+
+    private func perform(_ actions: [HTTPConnectionStateMachine.Action]) {
+        pendingActions.append(contentsOf: actions)
+        guard !performing else { return }
+        performing = true
+        defer { performing = false }
+        while !pendingActions.isEmpty {
+            let action = pendingActions.removeFirst()
+            guard !torndown else {
+                pendingActions.removeAll()
+                return
+            }
+            switch action {
+            case .dispatch(let received):
+                dispatch(received)
+            case .respondError(let error):
+                let requestID = current?.request.requestID ?? server.generateRequestID()
+                let method = current?.request.method ?? .GET
+                let version = current?.request.head.version ?? .http1_1
+                current = nil
+                let response = error.response(requestID: requestID)
+                server.logProtocolError(error, remote: remoteAddress, requestID: requestID)
+                server.metrics.recordRequest(route: "(protocol)", method: "-", status: error.status, seconds: 0)
+                var withID = response
+                withID.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
+                let bytes = ResponseSerializer.complete(withID, context: .init(
+                    method: method == .HEAD ? .HEAD : .GET, version: version, closes: true, date: server.dates.current()))
+                perform(machine.responseReady(bytes, closes: true, now: clock.now()))
+            case .checkContinue(let head):
+                let rejection = server.preflight(head)
+                perform(machine.continueChecked(rejection, head: head, now: clock.now()))
+            case .write(let bytes):
+                output.append(contentsOf: bytes)
+                flush()
+            case .pauseReading:
+                if !readSuspended, let readSource {
+                    readSource.suspend()
+                    readSuspended = true
+                }
+            case .resumeReading:
+                if readSuspended, let readSource {
+                    readSource.resume()
+                    readSuspended = false
+                }
+            case .shutdownWrite:
+                shutdown(fd, Int32(SHUT_WR))
+            case .close:
+                teardown()
+            case .setTimer(let deadline):
+                schedule(deadline)
+            }
+        }
+    }
+
+    private func schedule(_ deadline: UInt64?) {
+        guard let timer else { return }
+        guard let deadline else {
+            timer.schedule(deadline: .distantFuture)
+            return
+        }
+        let now = clock.now()
+        let delay = deadline > now ? deadline - now : 0
+        timer.schedule(deadline: .now() + .nanoseconds(Int(min(delay, UInt64(Int.max / 2)))), leeway: .milliseconds(50))
+    }
+
+    /// Writes as much queued output as the socket takes; arms the write source for the rest (P6).
+    private func flush() {
+        var wroteNow = 0
+        while outputOffset < output.count {
+            let n = output.withUnsafeBytes { raw in
+                send(fd, raw.baseAddress.map { $0 + outputOffset }, raw.count - outputOffset, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 {
+                outputOffset += n
+                wroteNow += n
+                continue
+            }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { break }
+            perform(machine.writeFailed())  // EPIPE / ECONNRESET: SIGPIPE is suppressed by MSG_NOSIGNAL (P7)
+            return
+        }
+        if wroteNow > 0 {
+            bytesOut += wroteNow
+            server.metrics.addBytesOut(wroteNow)
+        }
+        let remaining = output.count - outputOffset
+        if remaining == 0 {
+            output.removeAll(keepingCapacity: output.capacity <= 256 * 1024)
+            outputOffset = 0
+            if !writeSuspended, let writeSource {
+                writeSource.suspend()
+                writeSuspended = true
+            }
+        } else {
+            if outputOffset > 64 * 1024 {
+                output.removeFirst(outputOffset)
+                outputOffset = 0
+            }
+            if writeSuspended, let writeSource {
+                writeSource.resume()
+                writeSuspended = false
+            }
+        }
+        perform(machine.wrote(wroteNow, remaining: remaining, now: clock.now()))
+    }
+
+    // MARK: handlers
+
+    private func dispatch(_ received: HTTPConnectionStateMachine.ReceivedRequest) {
+        let request = HTTPServerRequest(
+            head: received.head, body: received.body, requestID: server.requestID(for: received.head),
+            remoteAddress: remoteAddress, receivedAt: received.receivedAt)
+        nextToken += 1
+        let responder = HTTPResponder(connection: self, requestID: request.requestID, token: nextToken)
+        current = (request, Weak(responder), nextToken)
+        server.handle(request, responder: responder)
+    }
+
+    /// A responder was released without answering: the handler lost it. Answer 500 rather than hang.
+    func responderAbandoned(token: UInt64) {
+        guard !torndown, let current, current.token == token else { return }
+        server.logger.error("handler released its responder without answering", metadata: [
+            "request_id": .string(current.request.requestID), "path": .string(String(current.request.path.prefix(256))),
+        ])
+        let error = HTTPServerError(status: 500, code: "internal_error", message: "the request was not answered")
+        if streaming {
+            self.current = nil
+            perform(machine.abort())
+        } else {
+            complete(error.response(requestID: current.request.requestID), token: token)
+        }
+    }
+
+    /// Called on `queue` by the responder.
+    func complete(_ response: HTTPServerResponse, token: UInt64) {
+        guard !torndown, let current, current.token == token else { return }
+        let request = current.request
+        let finished = server.finish(response, for: request)
+        let closes = machine.currentResponseCloses || Self.asksToClose(finished.headers)
+        let bytes = ResponseSerializer.complete(finished, context: .init(
+            method: request.method, version: request.head.version, closes: closes, date: server.dates.current()))
+        self.current = nil
+        server.logAccess(request, status: finished.status, bytes: finished.body.count, now: clock.now())
+        perform(machine.responseReady(bytes, closes: closes, now: clock.now()))
+    }
+
+    func startStream(_ response: HTTPServerResponse, token: UInt64) {
+        guard !torndown, let current, current.token == token, !streaming else { return }
+        streaming = true
+        let finished = server.finish(response, for: current.request, compress: false)
+        let (bytes, chunked) = ResponseSerializer.streamHead(finished, context: .init(
+            method: current.request.method, version: current.request.head.version,
+            closes: machine.currentResponseCloses, date: server.dates.current()))
+        streamChunked = chunked
+        server.logAccess(current.request, status: finished.status, bytes: -1, now: clock.now())
+        perform(machine.streamStarted(bytes, now: clock.now()))
+    }
+
+    func streamChunk(_ bytes: [UInt8], token: UInt64) {
+        guard !torndown, let current, current.token == token, streaming, !bytes.isEmpty else { return }
+        perform(machine.streamChunk(streamChunked ? HTTPChunkedEncoder.chunk(bytes) : bytes, now: clock.now()))
+    }
+
+    func endStream(token: UInt64, abort: Bool) {
+        guard !torndown, let current, current.token == token, streaming else { return }
+        self.current = nil
+        streaming = false
+        if abort {
+            perform(machine.abort())
+            return
+        }
+        let closes = machine.currentResponseCloses || !streamChunked
+        perform(machine.streamEnded(streamChunked ? HTTPChunkedEncoder.last : [], closes: closes, now: clock.now()))
+    }
+
+    private static func asksToClose(_ headers: HTTPHeaders) -> Bool {
+        headers.values("Connection").contains { $0.lowercased().contains("close") }
+    }
+
+    // MARK: teardown
+
+    private func teardown() {
+        guard !torndown else { return }
+        torndown = true
+        if let current {
+            current.responder.value?.connectionClosed()
+            self.current = nil
+        }
+        // A suspended source never runs its cancel handler: resume after cancelling (P3).
+        if let readSource {
+            readSource.cancel()
+            if readSuspended { readSource.resume(); readSuspended = false }
+        }
+        if let writeSource {
+            writeSource.cancel()
+            if writeSuspended { writeSource.resume(); writeSuspended = false }
+        }
+        timer?.cancel()
+    }
+
+    private func sourceCancelled() {
+        liveSources -= 1
+        guard liveSources == 0 else { return }
+        Glibc.close(fd)  // only here: the fd number can be reused by the kernel from now on (P1)
+        readSource = nil
+        writeSource = nil
+        timer = nil
+        server.connectionClosed(self)
+    }
+}
+
+/// Handed to a handler with its request: send exactly one response (or a stream), from any thread. If the client
+/// goes away first, `isCancelled` turns true and the `onCancel` callbacks run, so queued inference can be dropped.
+public final class HTTPResponder: @unchecked Sendable {
+    private weak var connection: HTTPConnection?
+    private let token: UInt64
+    public let requestID: String
+    private let lock = Lock()
+    private var done = false
+    private var cancelled = false
+    private var cancelHandlers: [@Sendable () -> Void] = []
+
+    init(connection: HTTPConnection, requestID: String, token: UInt64) {
+        self.connection = connection
+        self.requestID = requestID
+        self.token = token
+    }
+
+    deinit {
+        guard !done, let connection else { return }
+        let token = self.token
+        connection.queue.async { connection.responderAbandoned(token: token) }
+    }
+
+    /// True once the client has disconnected or the server cut the connection.
+    public var isCancelled: Bool { lock.withLock { cancelled } }
+
+    /// Runs `handler` when the client disconnects before the response is complete (at once if it already has).
+    public func onCancel(_ handler: @escaping @Sendable () -> Void) {
+        let runNow: Bool = lock.withLock {
+            if cancelled { return true }
+            if !done { cancelHandlers.append(handler) }
+            return false
+        }
+        if runNow { handler() }
+    }
+
+    /// Sends the complete response. Later calls are ignored.
+    public func send(_ response: HTTPServerResponse) {
+        guard markDone() else { return }
+        let token = self.token
+        onQueue { $0.complete(response, token: token) }
+    }
+
+    /// Sends an error as the JSON error document.
+    public func send(_ error: HTTPServerError) {
+        send(error.response(requestID: requestID))
+    }
+
+    /// Starts a streamed response (chunked on HTTP/1.1); follow with `write` and `finish`.
+    public func startStream(_ response: HTTPServerResponse) {
+        let token = self.token
+        onQueue { $0.startStream(response, token: token) }
+    }
+
+    public func write(_ bytes: [UInt8]) {
+        let token = self.token
+        onQueue { $0.streamChunk(bytes, token: token) }
+    }
+
+    /// Ends a stream; with `abort` the connection is cut without the final chunk (the body is known bad).
+    public func finish(abort: Bool = false) {
+        guard markDone() else { return }
+        let token = self.token
+        onQueue { $0.endStream(token: token, abort: abort) }
+    }
+
+    func connectionClosed() {
+        let handlers: [@Sendable () -> Void] = lock.withLock {
+            guard !cancelled else { return [] }
+            cancelled = true
+            let handlers = cancelHandlers
+            cancelHandlers = []
+            return done ? [] : handlers
+        }
+        for handler in handlers { handler() }
+    }
+
+    private func markDone() -> Bool {
+        lock.withLock {
+            if done { return false }
+            done = true
+            cancelHandlers = []
+            return true
+        }
+    }
+
+    /// Runs `body` on the connection's queue: inline when already there (a handler answering synchronously),
+    /// otherwise asynchronously. Never captures `self`, so the responder can still be released and detected.
+    private func onQueue(_ body: @escaping @Sendable (HTTPConnection) -> Void) {
+        guard let connection else { return }
+        if connection.isOnQueue {
+            body(connection)
+        } else {
+            connection.queue.async { body(connection) }
+        }
+    }
+}
+
+/// A weak reference in a tuple or collection.
+struct Weak<T: AnyObject> {
+    weak var value: T?
+    init(_ value: T) { self.value = value }
+}

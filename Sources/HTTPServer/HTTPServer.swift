@@ -1,0 +1,373 @@
+import Dispatch
+import HTTP1
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tiaoyu's HTTP/1.1 server: listeners and connections on Dispatch sources over non-blocking sockets, a router,
+/// the operational endpoints (`/healthz`, `/readyz`, `/metrics`), static files, gzip, request ids, one access-log
+/// line per request, and graceful shutdown. Handlers never block; they answer through their `HTTPResponder`.
+public final class HTTPServer: @unchecked Sendable {
+    public let configuration: HTTPServerConfiguration
+    public let router = HTTPRouter()
+    public let metrics = HTTPServerMetrics()
+    public var logger: Logger
+    let dates = DateCache()
+    private let clock: any ServerClock
+    private let staticFiles: StaticFiles?
+
+    private let lock = Lock()
+    private var readinessState: HTTPServerReadiness = .loading
+    private var connections: [UInt64: HTTPConnection] = [:]
+    private var nextConnectionID: UInt64 = 0
+    private var listeners: [(fd: Int32, source: DispatchSourceRead)] = []
+    private var acceptPaused = false
+    private var shuttingDown = false
+    private var drainCompletion: (@Sendable () -> Void)?
+    private var requestCounter: UInt64 = 0
+    private let requestIDPrefix: String
+    private var spareFD: Int32 = -1
+    private var protocolErrorWindow = (second: 0, count: 0)
+
+    private let acceptQueue = DispatchQueue(label: "tiaoyu.accept")
+    private let ioQueues: [DispatchQueue]
+
+    /// Ports actually bound (one per listening socket), e.g. to learn the port picked for `port: 0`.
+    public private(set) var boundPorts: [Int] = []
+
+    /// Creates a server; nothing is bound until `start()`. `publicDirectory` is served at `/` when given.
+    public init(configuration: HTTPServerConfiguration, publicDirectory: String? = nil,
+                logger: Logger = Logger(label: "tiaoyu.http"), clock: any ServerClock = SystemServerClock()) {
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.staticFiles = publicDirectory.flatMap(StaticFiles.init(root:))
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let count = configuration.ioQueueCount > 0 ? configuration.ioQueueCount : 2 * cores
+        self.ioQueues = (0..<count).map { DispatchQueue(label: "tiaoyu.io.\($0)") }
+        var random = SystemRandomNumberGenerator()
+        self.requestIDPrefix = String(random.next() & 0xFFFF_FFFF, radix: 16)
+        registerOperationalRoutes()
+    }
+
+    // MARK: lifecycle
+
+    /// Binds the listeners and starts accepting. SIGPIPE is ignored process-wide (writes use MSG_NOSIGNAL too).
+    public func start() throws(SocketError) {
+        signal(SIGPIPE, SIG_IGN)
+        Self.raiseFileLimit()
+        let fds = try Socket.listen(host: configuration.host, port: configuration.port,
+                                    backlog: configuration.backlog)
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        lock.withLock {
+            for fd in fds {
+                let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
+                source.setEventHandler { [weak self] in self?.acceptConnections(on: fd) }
+                source.setCancelHandler { Glibc.close(fd) }
+                listeners.append((fd, source))
+                source.activate()
+            }
+            boundPorts = fds.compactMap(Socket.localPort)
+        }
+        logger.info("listening", metadata: [
+            "host": .string(configuration.host), "ports": .string(boundPorts.map(String.init).joined(separator: ",")),
+        ])
+    }
+
+    /// What `/readyz` reports. The application sets `.ready` once its models are loaded and warmed up.
+    public var readiness: HTTPServerReadiness {
+        get { lock.withLock { readinessState } }
+        set { lock.withLock { readinessState = newValue } }
+    }
+
+    /// Graceful shutdown (F12): stop accepting, report draining, close idle connections, let in-flight requests
+    /// finish with `Connection: close`; after `drainTimeout` cut what is left. `completion` runs once every
+    /// connection is closed.
+    public func shutdown(completion: @escaping @Sendable () -> Void) {
+        let (open, alreadyShuttingDown): ([HTTPConnection], Bool) = lock.withLock {
+            let already = shuttingDown
+            shuttingDown = true
+            readinessState = .draining
+            drainCompletion = completion
+            for listener in listeners {
+                if acceptPaused { listener.source.resume() }
+                listener.source.cancel()
+            }
+            acceptPaused = false
+            listeners.removeAll()
+            return (Array(connections.values), already)
+        }
+        if alreadyShuttingDown { return }
+        logger.info("draining", metadata: ["connections": .stringConvertible(open.count)])
+        if open.isEmpty {
+            finishDrainIfDone()
+            return
+        }
+        for connection in open { connection.drain() }
+        acceptQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(configuration.drainTimeout.nanoseconds))) {
+            [weak self] in
+            guard let self else { return }
+            let left = self.lock.withLock { Array(self.connections.values) }
+            if !left.isEmpty {
+                self.logger.warning("drain timeout: closing connections", metadata: [
+                    "connections": .stringConvertible(left.count),
+                ])
+            }
+            for connection in left { connection.forceClose() }
+        }
+    }
+
+    // MARK: accepting
+
+    private func acceptConnections(on listenFD: Int32) {
+        // At most 64 accepts per event so a connect storm cannot monopolise the accept queue (P15).
+        for _ in 0..<64 {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Socket.accept(listenFD, $0, &length) }
+            }
+            if fd < 0 {
+                switch errno {
+                case EAGAIN, EWOULDBLOCK: return
+                case EINTR, ECONNABORTED, EPROTO: continue
+                case EMFILE, ENFILE: refuseWithoutDescriptors(listenFD); return
+                default: pauseAccepting(); return
+                }
+            }
+            let (admitted, id): (Bool, UInt64) = lock.withLock {
+                guard !shuttingDown, connections.count < configuration.maxConnections else { return (false, 0) }
+                nextConnectionID += 1
+                return (true, nextConnectionID)
+            }
+            guard admitted else {
+                refuse(fd)
+                continue
+            }
+            Socket.setNoDelay(fd)
+            let connection = HTTPConnection(
+                id: id, fd: fd, remoteAddress: Socket.describe(&storage), server: self,
+                target: ioQueues[Int(id % UInt64(ioQueues.count))], clock: clock)
+            lock.withLock { connections[id] = connection }
+            metrics.connectionOpened()
+            connection.start()
+        }
+    }
+
+    /// The canned answer for a connection we cannot take: a complete 503 that asks the client to retry.
+    private static let refusal: [UInt8] = {
+        let body = #"{"error":{"code":"server_busy","message":"too many connections, retry shortly"}}"#
+        return Array(("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+            + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+    }()
+
+    private func refuse(_ fd: Int32) {
+        metrics.connectionRefused()
+        _ = Self.refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        Glibc.close(fd)
+    }
+
+    /// Out of file descriptors (P10): free the spare, accept the waiting client just to refuse it cleanly, take
+    /// the spare back; if even that fails, stop accepting for 100 ms instead of spinning on a readable listener.
+    private func refuseWithoutDescriptors(_ listenFD: Int32) {
+        if spareFD >= 0 {
+            Glibc.close(spareFD)
+            spareFD = -1
+            let fd = Socket.accept(listenFD, nil, nil)
+            if fd >= 0 { refuse(fd) }
+            spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
+        logger.warning("out of file descriptors: refusing connections")
+        pauseAccepting()
+    }
+
+    private func pauseAccepting() {
+        let paused: Bool = lock.withLock {
+            guard !acceptPaused, !shuttingDown else { return false }
+            acceptPaused = true
+            for listener in listeners { listener.source.suspend() }
+            return true
+        }
+        guard paused else { return }
+        acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { [weak self] in
+            guard let self else { return }
+            self.lock.withLock {
+                guard self.acceptPaused, !self.shuttingDown else { return }
+                self.acceptPaused = false
+                for listener in self.listeners { listener.source.resume() }
+            }
+        }
+    }
+
+    func connectionClosed(_ connection: HTTPConnection) {
+        lock.withLock { _ = connections.removeValue(forKey: connection.id) }
+        metrics.connectionClosed()
+        finishDrainIfDone()
+    }
+
+    private func finishDrainIfDone() {
+        let completion: (@Sendable () -> Void)? = lock.withLock {
+            guard shuttingDown, connections.isEmpty, let completion = drainCompletion else { return nil }
+            drainCompletion = nil
+            return completion
+        }
+        completion?()
+    }
+
+    /// Raises the soft fd limit to the hard one, so `maxConnections` is reached before EMFILE is.
+    private static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    // MARK: requests
+
+    /// Routes a complete request. Runs on the connection's queue; handlers must not block it.
+    func handle(_ request: HTTPServerRequest, responder: HTTPResponder) {
+        let head = request.head
+        if head.method == .OPTIONS {
+            let allow = head.path == "*" ? HTTPMethod.allCases.filter { $0 != .TRACE && $0 != .CONNECT }
+                : router.allowedMethods(for: head.path) ?? (staticFiles != nil ? [.GET, .HEAD, .OPTIONS] : nil)
+            guard let allow else { return responder.send(.notFound(head.path)) }
+            let allowValue = allow.map(\.rawValue).joined(separator: ", ")
+            return responder.send(HTTPServerResponse(status: 204, headers: HTTPHeaders([("Allow", allowValue)])))
+        }
+        if head.path == "*" {
+            return responder.send(HTTPServerError(status: 400, code: "bad_request",
+                                                  message: "the asterisk target is only valid with OPTIONS"))
+        }
+        switch router.resolve(head.method, path: head.path) {
+        case .handler(let handler, _):
+            handler(request, responder)
+        case .methodNotAllowed(let allow):
+            responder.send(.methodNotAllowed(allow: allow))
+        case .notFound:
+            if let staticFiles, head.method == .GET || head.method == .HEAD {
+                if let response = staticFiles.response(for: request) { return responder.send(response) }
+            } else if head.method == .CONNECT || head.method == .TRACE {
+                // We are an origin server: never tunnel (A14) and never echo a request back (I5).
+                return responder.send(.methodNotAllowed(allow: [.GET, .HEAD, .POST, .OPTIONS]))
+            }
+            responder.send(.notFound(head.path))
+        }
+    }
+
+    /// Route and method checks for a request that waits on `100-continue`: an error here is the final answer
+    /// and the body is never read (H3).
+    func preflight(_ head: HTTPRequestHead) -> HTTPServerError? {
+        switch router.resolve(head.method, path: head.path) {
+        case .handler: return nil
+        case .methodNotAllowed(let allow): return .methodNotAllowed(allow: allow)
+        case .notFound: return .notFound(head.path)
+        }
+    }
+
+    /// The server's finishing touches on a handler's response: request id, `Vary`, and gzip when the client
+    /// accepts it and the body is worth compressing.
+    func finish(_ response: HTTPServerResponse, for request: HTTPServerRequest, compress: Bool = true)
+        -> HTTPServerResponse
+    {
+        var response = response
+        response.headers.replaceOrAdd(name: "X-Request-Id", value: request.requestID)
+        guard compress, response.body.count >= configuration.gzipMinimumBytes,
+              !response.headers.contains("Content-Encoding"),
+              let type = response.headers["Content-Type"], Gzip.isCompressible(contentType: type)
+        else { return response }
+        response.headers.add(name: "Vary", value: "Accept-Encoding")
+        guard let accept = request.headers["Accept-Encoding"], Gzip.accepts(accept),
+              let compressed = Gzip.compress(response.body), compressed.count < response.body.count
+        else { return response }
+        response.body = compressed
+        response.headers.add(name: "Content-Encoding", value: "gzip")
+        if let etag = response.headers["ETag"], etag.hasSuffix("\"") {
+            // A different representation needs a different validator (RFC 9110 §8.8.3).
+            response.headers.replaceOrAdd(name: "ETag", value: String(etag.dropLast()) + "-gzip\"")
+        }
+        return response
+    }
+
+    /// `X-Request-Id` from the client when it is short and plain (it is echoed and logged), otherwise ours.
+    func requestID(for head: HTTPRequestHead) -> String {
+        if let given = head.headers["X-Request-Id"], !given.isEmpty, given.utf8.count <= 128,
+           given.utf8.allSatisfy({ byte in
+               (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
+                   || byte == 0x2D || byte == 0x5F || byte == 0x2E || byte == 0x3A
+           })
+        {
+            return given
+        }
+        return generateRequestID()
+    }
+
+    func generateRequestID() -> String {
+        let counter = lock.withLock { () -> UInt64 in
+            requestCounter += 1
+            return requestCounter
+        }
+        return requestIDPrefix + "-" + String(counter, radix: 16)
+    }
+
+    /// One structured line per request, and the request metrics.
+    func logAccess(_ request: HTTPServerRequest, status: Int, bytes: Int, now: UInt64) {
+        let seconds = Double(now &- request.receivedAt) / 1e9
+        let route: String
+        switch router.resolve(request.method, path: request.path) {
+        case .handler(_, let name): route = name
+        case .methodNotAllowed: route = request.path
+        case .notFound: route = staticFiles != nil && status < 400 ? "(static)" : "(unmatched)"
+        }
+        metrics.recordRequest(route: route, method: request.method.rawValue, status: status, seconds: seconds)
+        logger.info("request", metadata: [
+            "request_id": .string(request.requestID),
+            "method": .string(request.method.rawValue),
+            "path": .string(String(request.path.prefix(256))),
+            "status": .stringConvertible(status),
+            "bytes": .stringConvertible(bytes),
+            "duration_ms": .string(String(format: seconds * 1000)),
+            "remote": .string(request.remoteAddress),
+        ])
+    }
+
+    /// Malformed requests are logged at most 10 per second (K5: never a log flood driven by an attacker).
+    func logProtocolError(_ error: HTTPServerError, remote: String, requestID: String) {
+        let now = Int(time(nil))
+        let shouldLog: Bool = lock.withLock {
+            if protocolErrorWindow.second != now { protocolErrorWindow = (now, 0) }
+            protocolErrorWindow.count += 1
+            return protocolErrorWindow.count <= 10
+        }
+        guard shouldLog else { return }
+        logger.notice("rejected request", metadata: [
+            "request_id": .string(requestID), "status": .stringConvertible(error.status),
+            "code": .string(error.code), "remote": .string(remote),
+        ])
+    }
+
+    // MARK: operational endpoints
+
+    private func registerOperationalRoutes() {
+        router.add(.GET, "/healthz") { _, responder in
+            responder.send(.json(200, Array(#"{"status":"ok"}"#.utf8)))
+        }
+        router.add(.GET, "/readyz") { [weak self] _, responder in
+            let state = self?.readiness ?? .draining
+            responder.send(.json(state == .ready ? 200 : 503, Array("{\"status\":\"\(state.rawValue)\"}".utf8)))
+        }
+        router.add(.GET, "/metrics") { [weak self] _, responder in
+            let text = self?.metrics.render() ?? ""
+            responder.send(.text(200, text, contentType: "text/plain; version=0.0.4; charset=utf-8"))
+        }
+    }
+}
+
+extension String {
+    /// Milliseconds with three decimals, without Foundation's formatter.
+    fileprivate init(format milliseconds: Double) {
+        let micros = Int((milliseconds * 1000).rounded())
+        let fraction = String(micros % 1000)
+        self = "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}
