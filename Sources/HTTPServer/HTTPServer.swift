@@ -29,6 +29,11 @@ public final class HTTPServer: @unchecked Sendable {
     private let requestIDPrefix: String
     private var spareFD: Int32 = -1
     private var protocolErrorWindow = (second: 0, count: 0)
+    private var lastDescriptorWarning = 0
+    /// Re-enables accepting after a pause. Created and armed once at start: when the process is out of file
+    /// descriptors libdispatch cannot create the timerfd a fresh `asyncAfter` would need, and the pause would
+    /// never end.
+    private var acceptResumeTimer: DispatchSourceTimer?
 
     private let acceptQueue = DispatchQueue(label: "tiaoyu.accept")
     private let ioQueues: [DispatchQueue]
@@ -60,7 +65,12 @@ public final class HTTPServer: @unchecked Sendable {
         let fds = try Socket.listen(host: configuration.host, port: configuration.port,
                                     backlog: configuration.backlog)
         spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let resumeTimer = DispatchSource.makeTimerSource(queue: acceptQueue)
+        resumeTimer.setEventHandler { [weak self] in self?.resumeAccepting() }
+        resumeTimer.schedule(deadline: .now() + .milliseconds(1), leeway: .milliseconds(10))
+        resumeTimer.activate()
         lock.withLock {
+            acceptResumeTimer = resumeTimer
             for fd in fds {
                 let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
                 source.setEventHandler { [weak self] in self?.acceptConnections(on: fd) }
@@ -96,6 +106,8 @@ public final class HTTPServer: @unchecked Sendable {
             }
             acceptPaused = false
             listeners.removeAll()
+            acceptResumeTimer?.cancel()
+            acceptResumeTimer = nil
             return (Array(connections.values), already)
         }
         if alreadyShuttingDown { return }
@@ -169,8 +181,14 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// Out of file descriptors (P10): free the spare, accept the waiting client just to refuse it cleanly, take
-    /// the spare back; if even that fails, stop accepting for 100 ms instead of spinning on a readable listener.
+    /// the spare back. Each event so makes progress through the backlog instead of spinning on a readable
+    /// listener; only if the spare cannot be had back does accepting pause (until a connection closes or 100 ms).
     private func refuseWithoutDescriptors(_ listenFD: Int32) {
+        let now = Int(time(nil))
+        if now - lastDescriptorWarning >= 10 {  // accept queue only; at most one warning per 10 s
+            lastDescriptorWarning = now
+            logger.warning("out of file descriptors: refusing new connections")
+        }
         if spareFD >= 0 {
             Glibc.close(spareFD)
             spareFD = -1
@@ -178,31 +196,31 @@ public final class HTTPServer: @unchecked Sendable {
             if fd >= 0 { refuse(fd) }
             spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
-        logger.warning("out of file descriptors: refusing connections")
-        pauseAccepting()
+        if spareFD < 0 { pauseAccepting() }
     }
 
     private func pauseAccepting() {
-        let paused: Bool = lock.withLock {
-            guard !acceptPaused, !shuttingDown else { return false }
+        lock.withLock {
+            guard !acceptPaused, !shuttingDown else { return }
             acceptPaused = true
             for listener in listeners { listener.source.suspend() }
-            return true
+            acceptResumeTimer?.schedule(deadline: .now() + .milliseconds(100), leeway: .milliseconds(10))
         }
-        guard paused else { return }
-        acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { [weak self] in
-            guard let self else { return }
-            self.lock.withLock {
-                guard self.acceptPaused, !self.shuttingDown else { return }
-                self.acceptPaused = false
-                for listener in self.listeners { listener.source.resume() }
-            }
+    }
+
+    private func resumeAccepting() {
+        lock.withLock {
+            guard acceptPaused, !shuttingDown else { return }
+            acceptPaused = false
+            for listener in listeners { listener.source.resume() }
         }
+        if spareFD < 0 { spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
     }
 
     func connectionClosed(_ connection: HTTPConnection) {
         lock.withLock { _ = connections.removeValue(forKey: connection.id) }
         metrics.connectionClosed()
+        acceptQueue.async { [weak self] in self?.resumeAccepting() }  // a descriptor is free again
         finishDrainIfDone()
     }
 

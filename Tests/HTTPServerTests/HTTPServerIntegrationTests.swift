@@ -431,4 +431,17 @@ import TestSupport
         #expect(responses.map(\.status) == [500, 200])
         #expect(responses.first?.text.contains("internal_error") == true)
     }
+
+    @Test func aLongPipelinedBurstIsServedInOrderWithBoundedBuffering() throws {
+        // F9: reading pauses and resumes many times while the burst drains.
+        let server = try TestServer { $0.maxPipelinedRequests = 2 }
+        defer { server.stop() }
+        let client = try server.connect()
+        var burst = ""
+        for index in 0..<200 { burst += "GET /healthz HTTP/1.1\r\n\(Self.host)X-Request-Id: r\(index)\r\n\r\n" }
+        client.send(burst)
+        let responses = client.readResponses(200, timeout: 10)
+        #expect(responses.count == 200)
+        #expect(responses.map { $0.header("X-Request-Id") ?? "" } == (0..<200).map { "r\($0)" })
+    }
 }
