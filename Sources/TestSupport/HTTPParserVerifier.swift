@@ -86,6 +86,7 @@ public enum HTTPParserVerifier {
         let wanted = index < expected.count ? "\(expected[index])" : "nothing"
         let got = index < actual.count ? "\(actual[index])" : "nothing"
         throw HTTPParserVerifierError(
-            description: "fed \(what): event \(index) differs from the whole-input parse: expected \(wanted), got \(got)")
+            description: "fed \(what): event \(index) differs from the whole-input parse: "
+                + "expected \(wanted), got \(got)")
     }
 }

@@ -101,7 +101,8 @@ struct HTTPMessageTypesTests {
     @Test("Error messages never echo request bytes")
     func errorsDoNotEcho() {
         let marker = "XSS<script>"
-        let inputs = ["GET /\(marker)\u{7f} HTTP/1.1\r\n\r\n", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \(marker)\r\n\r\n",
+        let inputs = ["GET /\(marker)\u{7f} HTTP/1.1\r\n\r\n",
+                      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \(marker)\r\n\r\n",
                       "\(marker) / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: \(marker)\r\n\r\n"]
         for input in inputs {
             var parser = HTTPRequestParser()

@@ -8,7 +8,8 @@ struct MultipartFormDataTests {
     @Test("A form with a text field and a file is split into parts, preamble and epilogue ignored")
     func goodForm() throws {
         let input = body("preamble to ignore\r\n--XyZ\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\n"
-            + "a photo of\r\n--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"cat \\\"1\\\".jpg\"\r\n"
+            + "a photo of\r\n--XyZ\r\n"
+            + "Content-Disposition: form-data; name=\"image\"; filename=\"cat \\\"1\\\".jpg\"\r\n"
             + "Content-Type: image/jpeg\r\n\r\n\u{00}\u{01}\r\n--X\r\n--XyZ--\r\nepilogue")
         let parts = try MultipartFormData.parse(body: input, boundary: "XyZ")
         #expect(parts.count == 2)
@@ -48,7 +49,8 @@ struct MultipartFormDataTests {
          MultipartLimits(), 400),
         ("part without Content-Disposition", "--b\r\nContent-Type: text/plain\r\n\r\nv\r\n--b--", "b",
          MultipartLimits(), 400),
-        ("Content-Disposition that is not form-data", "--b\r\nContent-Disposition: attachment; name=x\r\n\r\nv\r\n--b--",
+        ("Content-Disposition that is not form-data",
+         "--b\r\nContent-Disposition: attachment; name=x\r\n\r\nv\r\n--b--",
          "b", MultipartLimits(), 400),
         ("form-data without a name", "--b\r\nContent-Disposition: form-data; filename=a\r\n\r\nv\r\n--b--", "b",
          MultipartLimits(), 400),

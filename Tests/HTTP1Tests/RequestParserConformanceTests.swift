@@ -98,7 +98,8 @@ let headerRows: [ParseRow] = [
         + bytes(": 10\r\n\r\n"), .error(400)),
     ParseRow("B8 bare CR in a value", "GET / HTTP/1.1\r\n\(h)X: a\rb\r\n\r\n", .error(400)),
     ParseRow("B8 NUL in a value", "GET / HTTP/1.1\r\n\(h)X: a\u{00}b\r\n\r\n", .error(400)),
-    ParseRow("B8 CR smuggling a Transfer-Encoding", "GET / HTTP/1.1\r\n\(h)X-Abc: \rxTransfer-Encoding: chunked\r\n\r\n",
+    ParseRow("B8 CR smuggling a Transfer-Encoding",
+             "GET / HTTP/1.1\r\n\(h)X-Abc: \rxTransfer-Encoding: chunked\r\n\r\n",
              .error(400)),
     ParseRow("B9 SOH in a value", "GET / HTTP/1.1\r\n\(h)X: a\u{01}\r\n\r\n", .error(400)),
     ParseRow("B9 BEL in a value", "GET / HTTP/1.1\r\n\(h)X-Bad-Control-Char: test\u{07}\r\n\r\n", .error(400)),
@@ -110,7 +111,8 @@ let headerRows: [ParseRow] = [
     ParseRow("B11 bare CR between headers", "GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", .error(400)),
     ParseRow("B11 bare CR after the request line", "GET / HTTP/1.1\rLine: 1\r\n\(h)\r\n", .error(400)),
     ParseRow("B11 header block ended by CRLF CR", "GET / HTTP/1.1\r\n\(h)\rZ: y\r\n\r\n", .error(400)),
-    ParseRow("B12 OWS is trimmed", "GET / HTTP/1.1\r\nHost:\tx \t\r\n\r\n", .messages([message(header: ("Host", "x"))])),
+    ParseRow("B12 OWS is trimmed",
+             "GET / HTTP/1.1\r\nHost:\tx \t\r\n\r\n", .messages([message(header: ("Host", "x"))])),
     ParseRow("B12 empty value is accepted", "GET / HTTP/1.1\r\n\(h)X-Empty:\r\n\r\n",
              .messages([message(header: ("X-Empty", ""))])),
     ParseRow("B12 NBSP is not trimmed", bytes("GET / HTTP/1.1\r\n\(h)X: ") + [0xc2, 0xa0] + bytes("a\r\n\r\n"),
@@ -141,7 +143,8 @@ let headerRows: [ParseRow] = [
 
 /// Content-Length framing (§1.C).
 let contentLengthRows: [ParseRow] = [
-    ParseRow("C1 body then the next request", "POST /x HTTP/1.1\r\n\(h)Content-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n\(h)\r\n",
+    ParseRow("C1 body then the next request",
+             "POST /x HTTP/1.1\r\n\(h)Content-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n\(h)\r\n",
              .messages([message(.POST, "/x", body: "hello", framing: .contentLength(5)), message()])),
     ParseRow("C2 neither CL nor TE means no body", "POST /caption HTTP/1.1\r\n\(h)\r\n",
              .messages([message(.POST, "/caption", framing: HTTPBodyFraming.none)])),
@@ -155,14 +158,17 @@ let contentLengthRows: [ParseRow] = [
     ParseRow("C4 invalid Content-Length \(value)", "POST / HTTP/1.1\r\n\(h)Content-Length: \(value)\r\n\r\n",
              .error(400))
 } + [
-    ParseRow("C5 two different Content-Lengths", "POST / HTTP/1.1\r\n\(h)Content-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    ParseRow("C5 two different Content-Lengths",
+             "POST / HTTP/1.1\r\n\(h)Content-Length: 1\r\nContent-Length: 2\r\n\r\nab",
              .error(400)),
-    ParseRow("C6 two identical Content-Length lines", "POST / HTTP/1.1\r\n\(h)Content-Length: 5\r\nContent-Length: 5\r\n\r\n",
+    ParseRow("C6 two identical Content-Length lines",
+             "POST / HTTP/1.1\r\n\(h)Content-Length: 5\r\nContent-Length: 5\r\n\r\n",
              .error(400)),
     ParseRow("C6 Content-Length list 5, 5", "POST / HTTP/1.1\r\n\(h)Content-Length: 5, 5\r\n\r\nhello", .error(400)),
     ParseRow("C7 Content-Length overflow", "POST / HTTP/1.1\r\n\(h)Content-Length: 99999999999999999999999\r\n\r\n",
              .error(400)),
-    ParseRow("C8 5 GiB Content-Length is 413 before any body", "POST / HTTP/1.1\r\n\(h)Content-Length: 5368709120\r\n\r\n",
+    ParseRow("C8 5 GiB Content-Length is 413 before any body",
+             "POST / HTTP/1.1\r\n\(h)Content-Length: 5368709120\r\n\r\n",
              .error(413)),
     ParseRow("C9 partial body stays pending", "POST / HTTP/1.1\r\n\(h)Content-Length: 100\r\n\r\n0123456789",
              .incomplete(message(.POST, body: "0123456789", framing: .contentLength(100)))),
@@ -182,7 +188,8 @@ let chunkedRows: [ParseRow] = {
         ParseRow("D1 000 as the last chunk", head + "5\r\nhello\r\n000\r\n\r\n", .messages([hello])),
         ParseRow("D1 Transfer-Encoding: Chunked", "POST /x HTTP/1.1\r\n\(h)Transfer-Encoding: Chunked\r\n\r\n"
             + "5\r\nhello\r\n0\r\n\r\n", .messages([hello])),
-        ParseRow("D1 two chunks then a pipelined GET", head + "2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\nGET / HTTP/1.1\r\n\(h)\r\n",
+        ParseRow("D1 two chunks then a pipelined GET",
+                 head + "2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\nGET / HTTP/1.1\r\n\(h)\r\n",
                  .messages([hello, message()])),
         ParseRow("D2 extensions with a quoted value", head + "5;a=b;c=\"d \\\"e\\\"\"\r\nhello\r\n0\r\n\r\n",
                  .messages([hello])),
@@ -222,7 +229,8 @@ let chunkedRows: [ParseRow] = {
         ParseRow("D9 chunked body over the cap is 413", head + "258\r\n" + String(repeating: "a", count: 600)
             + "\r\n258\r\n" + String(repeating: "b", count: 600) + "\r\n0\r\n\r\n",
                  .error(413, after: []), limits: HTTPLimits(maxBodyBytes: 1_000)),
-        ParseRow("D10 chunked in HTTP/1.0", "POST /x HTTP/1.0\r\n\(h)Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ParseRow("D10 chunked in HTTP/1.0",
+                 "POST /x HTTP/1.0\r\n\(h)Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                  .error(400)),
         ParseRow("D12 two Transfer-Encoding lines", "POST /x HTTP/1.1\r\n\(h)Transfer-Encoding: chunked\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .error(400)),
@@ -253,7 +261,8 @@ let smugglingRows: [ParseRow] = {
             + "5c\r\nGPOST / HTTP/1.1\r\n\r\n0\r\n\r\n", .error(400)),
         ParseRow("E3 underscore TE with CL frames by CL", "POST / HTTP/1.1\r\n\(h)Transfer_Encoding: chunked\r\n"
             + "Content-Length: 5\r\n\r\nhello", .messages([message(.POST, body: "hello", framing: .contentLength(5))])),
-        ParseRow("E3 tab before chunked is valid OWS", "POST / HTTP/1.1\r\n\(h)Transfer-Encoding:\tchunked \r\n\r\n0\r\n\r\n",
+        ParseRow("E3 tab before chunked is valid OWS",
+                 "POST / HTTP/1.1\r\n\(h)Transfer-Encoding:\tchunked \r\n\r\n0\r\n\r\n",
                  .messages([message(.POST, framing: .chunked)])),
         ParseRow("E4 CL.CL", "POST / HTTP/1.1\r\n\(h)Content-Length: 0\r\nContent-Length: 31\r\n\r\n", .error(400)),
         ParseRow("E5 empty CL then a real one", "POST / HTTP/1.1\r\n\(h)Content-Length: \r\nContent-Length: 43\r\n\r\n"
@@ -265,7 +274,8 @@ let smugglingRows: [ParseRow] = {
                             message()])),
         ParseRow("E7 Connection: close marks the message final", "GET / HTTP/1.1\r\n\(h)Connection: close\r\n\r\n"
             + "GET /evil HTTP/1.1\r\n\(h)\r\n", .messages([message(keepAlive: false), message(.GET, "/evil")])),
-        ParseRow("E8 good request then garbage", "GET / HTTP/1.1\r\n\(h)\r\nInvalid\r\n\r\n", .error(400, after: [message()])),
+        ParseRow("E8 good request then garbage",
+                 "GET / HTTP/1.1\r\n\(h)\r\nInvalid\r\n\r\n", .error(400, after: [message()])),
         ParseRow("E9 LF-separated Transfer-Encoding", "GET / HTTP/1.1\r\n\(h)X: a\nTransfer-Encoding: chunked\r\n\r\n",
                  .error(400)),
         ParseRow("E9 LF-separated Content-Length", "GET / HTTP/1.1\r\n\(h)Dummy: x\nContent-Length: 23\r\n\r\n",
@@ -289,17 +299,20 @@ let smugglingRows: [ParseRow] = {
 
 /// Connection tokens (F5), Expect (H1, H4, H5, H6) and HEAD pipelining (I1).
 let connectionExpectRows: [ParseRow] = [
-    ParseRow("F5 Connection: Close", "GET / HTTP/1.1\r\n\(h)Connection: Close\r\n\r\n", .messages([message(keepAlive: false)])),
+    ParseRow("F5 Connection: Close",
+             "GET / HTTP/1.1\r\n\(h)Connection: Close\r\n\r\n", .messages([message(keepAlive: false)])),
     ParseRow("F5 keep-alive, close", "GET / HTTP/1.1\r\n\(h)Connection: keep-alive, close\r\n\r\n",
              .messages([message(keepAlive: false)])),
     ParseRow("F5 close followed by a tab", "GET / HTTP/1.1\r\n\(h)Connection: close\t\r\n\r\n",
              .messages([message(keepAlive: false)])),
-    ParseRow("F5 close in a second Connection line", "GET / HTTP/1.1\r\n\(h)Connection: upgrade\r\nConnection: close\r\n\r\n",
+    ParseRow("F5 close in a second Connection line",
+             "GET / HTTP/1.1\r\n\(h)Connection: upgrade\r\nConnection: close\r\n\r\n",
              .messages([message(keepAlive: false)])),
     ParseRow("F5 keep CR alive", "GET / HTTP/1.1\r\n\(h)Connection: keep\ralive\r\n\r\n", .error(400)),
     ParseRow("F5 HTTP/1.0 keep-alive, close", "GET / HTTP/1.0\r\nConnection: Keep-Alive, close\r\n\r\n",
              .messages([message(keepAlive: false)])),
-    ParseRow("H1 100-continue on HTTP/1.1", "POST /caption HTTP/1.1\r\n\(h)Content-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    ParseRow("H1 100-continue on HTTP/1.1",
+             "POST /caption HTTP/1.1\r\n\(h)Content-Length: 5\r\nExpect: 100-continue\r\n\r\n",
              .incomplete(message(.POST, "/caption", expectsContinue: true))),
     ParseRow("H4 100-continue on HTTP/1.0 is ignored", "POST / HTTP/1.0\r\n\(h)Expect: 100-continue\r\n"
         + "Content-Length: 5\r\n\r\nhello", .messages([message(.POST, body: "hello", expectsContinue: false)])),

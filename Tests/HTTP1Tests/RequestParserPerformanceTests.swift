@@ -46,7 +46,8 @@ private let maxSecondsPerMiB = 4.0
 struct RequestParserPerformanceTests {
     @Test("One MiB of pipelined requests fed one byte at a time is parsed quickly")
     func pipelinedRequestsByteByByte() {
-        let request = Array("GET /health?probe=1 HTTP/1.1\r\nHost: example\r\nAccept: */*\r\nUser-Agent: t\r\n\r\n".utf8)
+        let request = Array(
+            "GET /health?probe=1 HTTP/1.1\r\nHost: example\r\nAccept: */*\r\nUser-Agent: t\r\n\r\n".utf8)
         let count = (1 << 20) / request.count
         let input = Array([[UInt8]](repeating: request, count: count).joined())
         let result = feedByteByByte(input)
