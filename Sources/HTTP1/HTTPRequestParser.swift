@@ -41,10 +41,23 @@ public struct HTTPRequestParser: Sendable {
     var chunkedBodyBytes = 0
     var chunkExtensionBytes = 0
 
+    /// `limits` come from configuration: negative values are treated as 0 so no limit arithmetic can overflow.
     public init(limits: HTTPLimits = HTTPLimits()) {
-        self.limits = limits
-        line.reserveCapacity(256)
+        var clamped = limits
+        clamped.maxRequestLineBytes = max(0, limits.maxRequestLineBytes)
+        clamped.maxHeaderLineBytes = max(0, limits.maxHeaderLineBytes)
+        clamped.maxHeaderBytes = max(0, limits.maxHeaderBytes)
+        clamped.maxHeaderCount = max(0, limits.maxHeaderCount)
+        clamped.maxBodyBytes = max(0, limits.maxBodyBytes)
+        clamped.maxChunkLineBytes = max(0, limits.maxChunkLineBytes)
+        clamped.maxChunkExtensionBytes = max(0, limits.maxChunkExtensionBytes)
+        clamped.maxLeadingEmptyLines = max(0, limits.maxLeadingEmptyLines)
+        self.limits = clamped
+        line.reserveCapacity(Self.initialLineCapacity)
     }
+
+    /// Room reserved for a carried partial line: typical request and header lines fit without regrowth.
+    static let initialLineCapacity = 256
 
     /// True between messages with no byte of the next one buffered: a connection in this state is idle and may be
     /// closed silently (http-reference F6). False once failed.
@@ -126,13 +139,13 @@ public struct HTTPRequestParser: Sendable {
     private func lineCap() -> (cap: Int, limit: LineLimit) {
         switch state {
         case .requestLine:
-            return (limits.maxRequestLineBytes + 1, .requestLine)
+            return (Self.plusOne(limits.maxRequestLineBytes), .requestLine)
         case .chunkSizeLine:
-            return (limits.maxChunkLineBytes + 1, .chunkLine)
+            return (Self.plusOne(limits.maxChunkLineBytes), .chunkLine)
         default:
             // A byte at position p of a field line means at least p + 2 section bytes once CRLF arrives.
             let sectionCap = limits.maxHeaderBytes - headerBytes - 1
-            let lineCap = limits.maxHeaderLineBytes + 1
+            let lineCap = Self.plusOne(limits.maxHeaderLineBytes)
             return sectionCap < lineCap ? (sectionCap, .headerSection) : (lineCap, .headerLine)
         }
     }
@@ -242,6 +255,9 @@ public struct HTTPRequestParser: Sendable {
             preconditionFailure("handleLine called outside a line state")
         }
     }
+
+    /// `value + 1` without trapping at `Int.max` (a configured "unlimited").
+    private static func plusOne(_ value: Int) -> Int { value < Int.max ? value + 1 : value }
 
     // Non-generic copies: the generic Sequence paths cost a metadata lookup per call in debug builds, which
     // dominates when bytes arrive one at a time.

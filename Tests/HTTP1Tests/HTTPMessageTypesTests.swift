@@ -1,5 +1,6 @@
 import HTTP1
 import Testing
+import TestSupport
 
 @Suite("HTTP message types")
 struct HTTPMessageTypesTests {
@@ -96,6 +97,21 @@ struct HTTPMessageTypesTests {
         #expect(limits.maxBodyBytes == 32 * 1024 * 1024)
         #expect(limits.maxChunkLineBytes == 4 * 1024)
         #expect(limits.maxLeadingEmptyLines == 4)
+    }
+
+    @Test("Configured limits of Int.max or below zero cannot make the parser trap")
+    func extremeLimits() throws {
+        let request = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n"
+        let unlimited = HTTPLimits(
+            maxRequestLineBytes: .max, maxHeaderLineBytes: .max, maxHeaderBytes: .max, maxHeaderCount: .max,
+            maxBodyBytes: .max, maxChunkLineBytes: .max, maxChunkExtensionBytes: .max, maxLeadingEmptyLines: .max)
+        #expect(try HTTPParserVerifier.verify(request, limits: unlimited).count == 3)
+        let negative = HTTPLimits(
+            maxRequestLineBytes: .min, maxHeaderLineBytes: -1, maxHeaderBytes: .min, maxHeaderCount: -5,
+            maxBodyBytes: .min, maxChunkLineBytes: .min, maxChunkExtensionBytes: .min, maxLeadingEmptyLines: .min)
+        let events = try HTTPParserVerifier.verify(request, limits: negative)
+        #expect(events.count == 1)
+        if case .error(let error)? = events.first { #expect(error.status == 414) }
     }
 
     @Test("Error messages never echo request bytes")
