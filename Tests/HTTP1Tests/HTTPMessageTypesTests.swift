@@ -101,7 +101,8 @@ struct HTTPMessageTypesTests {
 
     @Test("Configured limits of Int.max or below zero cannot make the parser trap")
     func extremeLimits() throws {
-        let request = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n"
+        let request = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n"
         let unlimited = HTTPLimits(
             maxRequestLineBytes: .max, maxHeaderLineBytes: .max, maxHeaderBytes: .max, maxHeaderCount: .max,
             maxBodyBytes: .max, maxChunkLineBytes: .max, maxChunkExtensionBytes: .max, maxLeadingEmptyLines: .max)

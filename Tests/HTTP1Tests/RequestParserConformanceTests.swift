@@ -48,6 +48,10 @@ let requestLineRows: [ParseRow] = [
              .messages([message(.GET, "/health", header: ("Host", "other"))])),
     ParseRow("A12 absolute-form with query and no path", "GET https://example.com:8443?a=1 HTTP/1.1\r\n\(h)\r\n",
              .messages([message(.GET, "/", query: "a=1")])),
+    ParseRow("A12 absolute-form still needs a Host on HTTP/1.1", "GET http://example.com/health HTTP/1.1\r\n\r\n",
+             .error(400)),
+    ParseRow("A12 absolute-form still validates Host", "GET http://example.com/ HTTP/1.1\r\nHost: a b\r\n\r\n",
+             .error(400)),
     ParseRow("A12 absolute-form with an invalid authority", "GET http://u@a/ HTTP/1.1\r\n\(h)\r\n", .error(400)),
     ParseRow("A13 OPTIONS * is accepted", "OPTIONS * HTTP/1.1\r\n\(h)\r\n", .messages([message(.OPTIONS, "*")])),
     ParseRow("A13 GET * is 400", "GET * HTTP/1.1\r\n\(h)\r\n", .error(400)),
@@ -280,6 +284,9 @@ let smugglingRows: [ParseRow] = {
                  .error(400)),
         ParseRow("E9 LF-separated Content-Length", "GET / HTTP/1.1\r\n\(h)Dummy: x\nContent-Length: 23\r\n\r\n",
                  .error(400)),
+        ParseRow("E10 nothing is parsed after a smuggling 400",
+                 "POST / HTTP/1.1\r\n\(h)Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                 + "GET /second HTTP/1.1\r\n\(h)\r\n", .error(400)),
     ]
     let obfuscations: [(String, String, [Int])] = [
         ("space before colon", "Transfer-Encoding : chunked\r\n", [400]),
