@@ -105,11 +105,11 @@ struct HTTPMessageTypesTests {
             + "5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n"
         let unlimited = HTTPLimits(
             maxRequestLineBytes: .max, maxHeaderLineBytes: .max, maxHeaderBytes: .max, maxHeaderCount: .max,
-            maxBodyBytes: .max, maxChunkLineBytes: .max, maxChunkExtensionBytes: .max, maxLeadingEmptyLines: .max)
+            maxBodyBytes: .max, maxChunkLineBytes: .max, maxLeadingEmptyLines: .max, maxChunkExtensionBytes: .max)
         #expect(try HTTPParserVerifier.verify(request, limits: unlimited).count == 3)
         let negative = HTTPLimits(
             maxRequestLineBytes: .min, maxHeaderLineBytes: -1, maxHeaderBytes: .min, maxHeaderCount: -5,
-            maxBodyBytes: .min, maxChunkLineBytes: .min, maxChunkExtensionBytes: .min, maxLeadingEmptyLines: .min)
+            maxBodyBytes: .min, maxChunkLineBytes: .min, maxLeadingEmptyLines: .min, maxChunkExtensionBytes: .min)
         let events = try HTTPParserVerifier.verify(request, limits: negative)
         #expect(events.count == 1)
         if case .error(let error)? = events.first { #expect(error.status == 414) }
