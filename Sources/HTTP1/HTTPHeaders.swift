@@ -16,6 +16,11 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertibl
         fields = pairs.map { (name: $0.0, value: $0.1) }
     }
 
+    /// Reserves room for `capacity` fields, so a typical head is assembled without regrowing.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        fields.reserveCapacity(capacity)
+    }
+
     /// Number of fields (repeats counted separately).
     public var count: Int { fields.count }
 

@@ -49,8 +49,8 @@ public struct HTTPLimits: Sendable, Equatable {
         maxHeaderCount: Int = HTTPLimits.defaultMaxHeaderCount,
         maxBodyBytes: Int = HTTPLimits.defaultMaxBodyBytes,
         maxChunkLineBytes: Int = HTTPLimits.defaultMaxChunkLineBytes,
-        maxChunkExtensionBytes: Int = HTTPLimits.defaultMaxChunkExtensionBytes,
-        maxLeadingEmptyLines: Int = HTTPLimits.defaultMaxLeadingEmptyLines
+        maxLeadingEmptyLines: Int = HTTPLimits.defaultMaxLeadingEmptyLines,
+        maxChunkExtensionBytes: Int = HTTPLimits.defaultMaxChunkExtensionBytes
     ) {
         self.maxRequestLineBytes = maxRequestLineBytes
         self.maxHeaderLineBytes = maxHeaderLineBytes

@@ -41,10 +41,23 @@ public struct HTTPRequestParser: Sendable {
     var chunkedBodyBytes = 0
     var chunkExtensionBytes = 0
 
+    /// `limits` come from configuration: negative values are treated as 0 so no limit arithmetic can overflow.
     public init(limits: HTTPLimits = HTTPLimits()) {
-        self.limits = limits
-        line.reserveCapacity(256)
+        var clamped = limits
+        clamped.maxRequestLineBytes = max(0, limits.maxRequestLineBytes)
+        clamped.maxHeaderLineBytes = max(0, limits.maxHeaderLineBytes)
+        clamped.maxHeaderBytes = max(0, limits.maxHeaderBytes)
+        clamped.maxHeaderCount = max(0, limits.maxHeaderCount)
+        clamped.maxBodyBytes = max(0, limits.maxBodyBytes)
+        clamped.maxChunkLineBytes = max(0, limits.maxChunkLineBytes)
+        clamped.maxChunkExtensionBytes = max(0, limits.maxChunkExtensionBytes)
+        clamped.maxLeadingEmptyLines = max(0, limits.maxLeadingEmptyLines)
+        self.limits = clamped
+        line.reserveCapacity(Self.initialLineCapacity)
     }
+
+    /// Room reserved for a carried partial line: typical request and header lines fit without regrowth.
+    static let initialLineCapacity = 256
 
     /// True between messages with no byte of the next one buffered: a connection in this state is idle and may be
     /// closed silently (http-reference F6). False once failed.
@@ -74,7 +87,7 @@ public struct HTTPRequestParser: Sendable {
                 index = scanLine(bytes, from: index, events: &events)
             case .contentBody(let remaining):
                 let take = min(remaining, count - index)
-                events.append(.body(Array(UnsafeRawBufferPointer(rebasing: bytes[index..<index + take]))))
+                events.append(.body(Self.copy(bytes, index..<index + take)))
                 index += take
                 if take == remaining {
                     events.append(.end(trailers: HTTPHeaders()))
@@ -84,7 +97,7 @@ public struct HTTPRequestParser: Sendable {
                 }
             case .chunkData(let remaining):
                 let take = min(remaining, count - index)
-                events.append(.body(Array(UnsafeRawBufferPointer(rebasing: bytes[index..<index + take]))))
+                events.append(.body(Self.copy(bytes, index..<index + take)))
                 index += take
                 state = take == remaining ? .chunkDataCR : .chunkData(remaining: remaining - take)
             case .chunkDataCR:
@@ -108,18 +121,32 @@ public struct HTTPRequestParser: Sendable {
 
     // MARK: lines
 
-    /// The most bytes (content plus CR) the current line may hold, and the error for one more.
-    private func lineCap() -> (cap: Int, error: HTTPParseError) {
+    /// Which limit bounds the current line (the error is built only when it is crossed).
+    enum LineLimit {
+        case requestLine, headerLine, headerSection, chunkLine
+
+        var error: HTTPParseError {
+            switch self {
+            case .requestLine: return .requestLineTooLong
+            case .headerLine: return .headerLineTooLarge
+            case .headerSection: return .headerSectionTooLarge
+            case .chunkLine: return .badChunk("chunk-size line is too long")
+            }
+        }
+    }
+
+    /// The most bytes (content plus CR) the current line may hold, and which limit that is.
+    private func lineCap() -> (cap: Int, limit: LineLimit) {
         switch state {
         case .requestLine:
-            return (limits.maxRequestLineBytes + 1, .requestLineTooLong)
+            return (Self.plusOne(limits.maxRequestLineBytes), .requestLine)
         case .chunkSizeLine:
-            return (limits.maxChunkLineBytes + 1, .badChunk("chunk-size line is too long"))
+            return (Self.plusOne(limits.maxChunkLineBytes), .chunkLine)
         default:
             // A byte at position p of a field line means at least p + 2 section bytes once CRLF arrives.
             let sectionCap = limits.maxHeaderBytes - headerBytes - 1
-            let lineCap = limits.maxHeaderLineBytes + 1
-            return sectionCap < lineCap ? (sectionCap, .headerSectionTooLarge) : (lineCap, .headerLineTooLarge)
+            let lineCap = Self.plusOne(limits.maxHeaderLineBytes)
+            return sectionCap < lineCap ? (sectionCap, .headerSection) : (lineCap, .headerLine)
         }
     }
 
@@ -128,9 +155,10 @@ public struct HTTPRequestParser: Sendable {
     private mutating func scanLine(
         _ bytes: UnsafeRawBufferPointer, from start: Int, events: inout [HTTPParserEvent]
     ) -> Int {
-        let (cap, capError) = lineCap()
-        var method = state == .requestLine && scanningMethod
-        var previousWasCR = line.last == ASCII.cr
+        let (cap, limit) = lineCap()
+        var method = false
+        if case .requestLine = state { method = scanningMethod }
+        var previousWasCR = !line.isEmpty && line[line.count - 1] == ASCII.cr
         var position = line.count
         var index = start
         let count = bytes.count
@@ -142,7 +170,7 @@ public struct HTTPRequestParser: Sendable {
                 return count
             }
             if position >= cap {
-                fail(capError, &events)
+                fail(limit.error, &events)
                 return count
             }
             if byte == ASCII.cr {
@@ -166,7 +194,7 @@ public struct HTTPRequestParser: Sendable {
             index += 1
         }
         guard index < count else {
-            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<count]))
+            Self.append(bytes, start..<count, to: &line)
             scanningMethod = method
             return count
         }
@@ -178,7 +206,7 @@ public struct HTTPRequestParser: Sendable {
         if line.isEmpty {
             handleLine(UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1]), &events)
         } else {
-            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+            Self.append(bytes, start..<index, to: &line)
             var carried: [UInt8] = []
             swap(&carried, &line)
             carried.withUnsafeBytes { handleLine(UnsafeRawBufferPointer(rebasing: $0.dropLast()), &events) }
@@ -225,6 +253,25 @@ public struct HTTPRequestParser: Sendable {
             chunkSizeLine(content, &events)
         case .contentBody, .chunkData, .chunkDataCR, .chunkDataLF, .failed:
             preconditionFailure("handleLine called outside a line state")
+        }
+    }
+
+    /// `value + 1` without trapping at `Int.max` (a configured "unlimited").
+    private static func plusOne(_ value: Int) -> Int { value < Int.max ? value + 1 : value }
+
+    // Non-generic copies: the generic Sequence paths cost a metadata lookup per call in debug builds, which
+    // dominates when bytes arrive one at a time.
+
+    private static func copy(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: range.count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[range]))
+            initialized = range.count
+        }
+    }
+
+    private static func append(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, to line: inout [UInt8]) {
+        for index in range {
+            line.append(bytes[index])
         }
     }
 
