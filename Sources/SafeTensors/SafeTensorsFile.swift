@@ -76,13 +76,15 @@ public final class SafeTensorsFile: @unchecked Sendable {
             #endif
             return Tensor(shape: e.shape) { out in
                 for i in 0..<out.count {
-                    out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    let bits = bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
+                    out[i] = Float(bitPattern: UInt32(littleEndian: bits))
                 }
             }
         case .f16:
             return Tensor(shape: e.shape) { out in
                 for i in 0..<out.count {
-                    out[i] = HalfFloat.widen(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                    let bits = bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
+                    out[i] = HalfFloat.widen(UInt16(littleEndian: bits))
                 }
             }
         case .bf16:

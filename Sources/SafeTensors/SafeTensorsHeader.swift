@@ -122,16 +122,20 @@ public struct SafeTensorsHeader: Sendable, Equatable {
             throw .unknownDType(path: path, key: name, dtype: dtypeName)
         }
         guard case let .array(dims) = try field("shape"), dims.count <= maxRank else {
-            throw .invalidHeader(path: path, reason: "tensor '\(name)': shape is not an array of at most \(maxRank) dims")
+            throw .invalidHeader(path: path,
+                                 reason: "tensor '\(name)': shape is not an array of at most \(maxRank) dims")
         }
         var shape: [Int] = []
         var count = 1
         for d in dims {
             guard let n = d.nonNegativeInt else {
-                throw .invalidHeader(path: path, reason: "tensor '\(name)': shape entries must be non-negative integers")
+                throw .invalidHeader(path: path,
+                                     reason: "tensor '\(name)': shape entries must be non-negative integers")
             }
             let (product, overflow) = count.multipliedReportingOverflow(by: n)
-            guard !overflow else { throw .invalidOffsets(path: path, key: name, reason: "shape \(dims.count)-D overflows") }
+            guard !overflow else {
+                throw .invalidOffsets(path: path, key: name, reason: "shape \(dims.count)-D overflows")
+            }
             count = product
             shape.append(n)
         }
@@ -148,9 +152,10 @@ public struct SafeTensorsHeader: Sendable, Equatable {
         }
         let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
         guard !overflow, bytes == end - begin else {
+            let needed = overflow ? "too many" : "\(bytes)"
             throw .invalidOffsets(path: path, key: name,
-                                  reason: "shape \(shape) of \(dtype.rawValue) needs \(overflow ? "too many" : "\(bytes)") " +
-                                      "bytes but data_offsets span \(end - begin)")
+                                  reason: "shape \(shape) of \(dtype.rawValue) needs \(needed) bytes " +
+                                      "but data_offsets span \(end - begin)")
         }
         return Entry(name: name, dtype: dtype, shape: shape, byteRange: begin..<end)
     }

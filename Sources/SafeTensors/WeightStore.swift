@@ -105,7 +105,9 @@ public final class WeightStore: Sendable {
         return location
     }
 
-    private static func loadSharded(indexPath: String, directory: String) throws(SafeTensorsError) -> [String: SafeTensorsFile] {
+    private static func loadSharded(
+        indexPath: String, directory: String
+    ) throws(SafeTensorsError) -> [String: SafeTensorsFile] {
         let bytes = try readFile(indexPath, limit: maxIndexBytes)
         let root: JSONValue
         do {
@@ -124,7 +126,8 @@ public final class WeightStore: Sendable {
         for member in entries {
             let (key, value) = (member.key, member.value)
             guard case let .string(shard) = value else {
-                throw .invalidIndex(path: indexPath, reason: "weight_map['\(key)'] is \(value.kindName), not a file name")
+                throw .invalidIndex(path: indexPath,
+                                    reason: "weight_map['\(key)'] is \(value.kindName), not a file name")
             }
             guard isPlainFileName(shard) else {
                 throw .invalidIndex(path: indexPath, reason: "shard name '\(shard)' is not a plain file name")

@@ -74,7 +74,8 @@ extension Kernels {
             let mean = row.reduce(0, +) / Double(c)
             let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c)
             for j in 0..<c {
-                v[r * c + j] = Float((row[j] - mean) / (variance + Double(eps)).squareRoot() * Double(w[j]) + Double(bs[j]))
+                let normalized = (row[j] - mean) / (variance + Double(eps)).squareRoot()
+                v[r * c + j] = Float(normalized * Double(w[j]) + Double(bs[j]))
             }
         }
         return Tensor(shape: x.shape, scalars: v)
@@ -181,7 +182,8 @@ extension Kernels {
                     for j in 0..<tk {
                         var dot = 0.0
                         for e in 0..<d {
-                            dot += Double(q[(bi * tq + i) * width + h * d + e]) * Double(k[(bi * tk + j) * width + h * d + e])
+                            let qe = q[(bi * tq + i) * width + h * d + e]
+                            dot += Double(qe) * Double(k[(bi * tk + j) * width + h * d + e])
                         }
                         scores[((bi * heads + h) * tq + i) * tk + j] = Float(alpha * dot)
                     }
@@ -196,7 +198,8 @@ extension Kernels {
                     for e in 0..<d {
                         var acc = 0.0
                         for j in 0..<tk {
-                            acc += Double(probs[((bi * heads + h) * tq + i) * tk + j]) * Double(v[(bi * tk + j) * width + h * d + e])
+                            let p = probs[((bi * heads + h) * tq + i) * tk + j]
+                            acc += Double(p) * Double(v[(bi * tk + j) * width + h * d + e])
                         }
                         out[(bi * tq + i) * width + h * d + e] = Float(acc)
                     }

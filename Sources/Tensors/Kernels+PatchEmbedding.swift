@@ -40,7 +40,8 @@ extension Kernels {
 
     /// Checks patch-embedding shapes; returns (B, Ch, Gh, Gw, p, O).
     static func patchShapes(_ pixels: Tensor, _ weight: Tensor) -> (Int, Int, Int, Int, Int, Int) {
-        precondition(pixels.rank == 4 && weight.rank == 4, "patchEmbedding: pixels \(pixels.shape), weight \(weight.shape)")
+        precondition(pixels.rank == 4 && weight.rank == 4,
+                     "patchEmbedding: pixels \(pixels.shape), weight \(weight.shape)")
         let p = weight.shape[2]
         precondition(p >= 1 && weight.shape[3] == p, "patchEmbedding: square kernels only, got \(weight.shape)")
         precondition(weight.shape[1] == pixels.shape[1], "patchEmbedding: channels \(pixels.shape) vs \(weight.shape)")

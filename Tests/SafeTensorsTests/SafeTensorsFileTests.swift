@@ -55,7 +55,8 @@ struct SafeTensorsFileTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("m.safetensors").path
-        try Data(safetensorsBytes(header: header, data: [7] + f32Bytes([1.5, -2]))).write(to: URL(fileURLWithPath: path))
+        let bytes = safetensorsBytes(header: header, data: [7] + f32Bytes([1.5, -2]))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
         let file = try SafeTensorsFile(path: path)
         let x = try file.tensor(named: "x")
         #expect(x.scalars == [1.5, -2])
@@ -71,6 +72,8 @@ struct SafeTensorsFileTests {
         #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(path: dir.path) }
         let tiny = dir.appendingPathComponent("tiny.safetensors")
         try Data([1, 2, 3]).write(to: tiny)
-        #expect(throws: SafeTensorsError.fileTooSmall(path: tiny.path, size: 3)) { try SafeTensorsFile(path: tiny.path) }
+        #expect(throws: SafeTensorsError.fileTooSmall(path: tiny.path, size: 3)) {
+            try SafeTensorsFile(path: tiny.path)
+        }
     }
 }

@@ -70,7 +70,8 @@ struct SafeTensorsHeaderTests {
         (#"[1,2]"#, .invalidHeader(path: "mem", reason: "the header is an array, not an object")),
         (#""text""#, .invalidHeader(path: "mem", reason: "the header is a string, not an object")),
         (#"{"x":[]}"#, .invalidHeader(path: "mem", reason: "tensor 'x' is an array, not an object")),
-        (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+        (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"# +
+            #""b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
          .overlappingTensors(path: "mem", first: "a", second: "b")),
         (#"{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#,
          .invalidOffsets(path: "mem", key: "x", reason: "data_offsets [0, 16) exceed the 8-byte data section")),
@@ -80,7 +81,8 @@ struct SafeTensorsHeaderTests {
          .invalidOffsets(path: "mem", key: "x", reason: "shape [3] of F32 needs 12 bytes but data_offsets span 8")),
         (#"{"x":{"dtype":"Q4_K","shape":[2],"data_offsets":[0,8]}}"#,
          .unknownDType(path: "mem", key: "x", dtype: "Q4_K")),
-        (#"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+        (#"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"# +
+            #""x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
          .duplicateKey(path: "mem", key: "x")),
         (#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, .uncoveredData(path: "mem", from: 0, to: 4)),
         (#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, .uncoveredData(path: "mem", from: 4, to: 8)),

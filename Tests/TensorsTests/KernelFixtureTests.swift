@@ -50,10 +50,12 @@ struct KernelFixtureTests {
         #expect(heads == 3)
         let q = try f.tensor(named: "q"), k = try f.tensor(named: "k"), v = try f.tensor(named: "v")
         expectClose(Kernels.attention(query: q, key: k, value: v, heads: heads), try f.tensor(named: "y_cross"))
-        expectClose(Kernels.attention(query: q, key: k, value: v, heads: heads, mask: try f.tensor(named: "padding_mask")),
+        let padding = try f.tensor(named: "padding_mask")
+        expectClose(Kernels.attention(query: q, key: k, value: v, heads: heads, mask: padding),
                     try f.tensor(named: "y_padding"))
         let xs = try f.tensor(named: "x_self")
-        expectClose(Kernels.attention(query: xs, key: xs, value: xs, heads: heads, mask: try f.tensor(named: "causal_mask")),
+        let causal = try f.tensor(named: "causal_mask")
+        expectClose(Kernels.attention(query: xs, key: xs, value: xs, heads: heads, mask: causal),
                     try f.tensor(named: "y_causal"))
         expectClose(Kernels.attention(query: q, key: k, value: v, heads: heads, scale: 1,
                                       mask: try f.tensor(named: "head_bias")),

@@ -51,9 +51,11 @@ struct KernelTwinTests {
         let w = randomTensor([shape.last ?? 1], seed: 11)
         let b = randomTensor([shape.last ?? 1], seed: 12)
         for eps: Float in [1e-5, 1e-12] {
-            expectClose(Kernels.layerNorm(x, weight: w, bias: b, eps: eps), Kernels.naiveLayerNorm(x, weight: w, bias: b, eps: eps))
+            expectClose(Kernels.layerNorm(x, weight: w, bias: b, eps: eps),
+                        Kernels.naiveLayerNorm(x, weight: w, bias: b, eps: eps))
         }
-        expectClose(Kernels.layerNorm(x, weight: w, bias: nil, eps: 1e-6), Kernels.naiveLayerNorm(x, weight: w, bias: nil, eps: 1e-6))
+        expectClose(Kernels.layerNorm(x, weight: w, bias: nil, eps: 1e-6),
+                    Kernels.naiveLayerNorm(x, weight: w, bias: nil, eps: 1e-6))
     }
 
     @Test("RMS norm and L2 normalisation match their naive twins", arguments: rowShapes)
@@ -128,7 +130,8 @@ struct KernelTwinTests {
 
     @Test("patch embedding as patchify + GEMM matches a direct strided convolution")
     func patchEmbedding() {
-        for (pixels, weight) in [([1, 1, 1, 1], [1, 1, 1, 1]), ([2, 3, 28, 29], [5, 3, 14, 14]), ([1, 3, 15, 15], [9, 3, 7, 7])] {
+        let cases = [([1, 1, 1, 1], [1, 1, 1, 1]), ([2, 3, 28, 29], [5, 3, 14, 14]), ([1, 3, 15, 15], [9, 3, 7, 7])]
+        for (pixels, weight) in cases {
             let x = randomTensor(pixels, seed: 26)
             let w = randomTensor(weight, seed: 27)
             let b = randomTensor([weight[0]], seed: 28)

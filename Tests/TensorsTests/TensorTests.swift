@@ -83,6 +83,8 @@ struct TensorTests {
         let rows = try Kernels.gatherRows(table, indices: [2, 0, 2])
         #expect(rows.scalars == [20, 21, 0, 1, 20, 21])
         #expect(throws: TensorError.indexOutOfRange(index: 3, rows: 3)) { try Kernels.gatherRows(table, indices: [3]) }
-        #expect(throws: TensorError.indexOutOfRange(index: -1, rows: 3)) { try Kernels.gatherRows(table, indices: [-1]) }
+        #expect(throws: TensorError.indexOutOfRange(index: -1, rows: 3)) {
+            try Kernels.gatherRows(table, indices: [-1])
+        }
     }
 }

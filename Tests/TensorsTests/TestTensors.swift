@@ -40,6 +40,6 @@ func expectClose(
             if !(excess <= worstExcess) { worstExcess = excess; worst = i }
         }
     }
-    #expect(bad == 0, "\(bad) of \(x.count) elements differ; worst at \(worst): \(x.isEmpty ? 0 : x[worst]) vs \(y.isEmpty ? 0 : y[worst])",
-            sourceLocation: sourceLocation)
+    let detail = x.isEmpty ? "" : "; worst at \(worst): \(x[worst]) vs \(y[worst])"
+    #expect(bad == 0, "\(bad) of \(x.count) elements differ\(detail)", sourceLocation: sourceLocation)
 }
