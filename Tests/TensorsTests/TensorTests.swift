@@ -88,3 +88,33 @@ struct TensorTests {
         }
     }
 }
+
+@Suite("Mask builders, argmax and broadcast copies")
+struct MaskAndHelperTests {
+    @Test("a causal mask over a cache lets query i see keys up to Tk − Tq + i")
+    func causalMask() {
+        let m = Kernels.causalMask(queryLength: 2, keyLength: 4)
+        #expect(m.shape == [1, 1, 2, 4])
+        let inf = -Float.infinity
+        #expect(m.scalars == [0, 0, 0, inf, 0, 0, 0, 0])
+    }
+
+    @Test("a padding mask hides the zero positions of an attention mask")
+    func paddingMask() {
+        let m = Kernels.paddingMask(Tensor(shape: [2, 3], scalars: [1, 1, 0, 0, 1, 1]))
+        #expect(m.shape == [2, 1, 1, 3])
+        #expect(m.scalars == [0, 0, -.infinity, -.infinity, 0, 0])
+    }
+
+    @Test("argmax picks the first largest value per row")
+    func argmax() {
+        let x = Tensor(shape: [3, 3], scalars: [1, 5, 5, -1, -3, -2, .nan, 0, 2])
+        #expect(Kernels.argmaxLastDim(x) == [1, 0, 2])
+    }
+
+    @Test("broadcast copies a class embedding over the batch")
+    func broadcast() {
+        let cls = Tensor(shape: [1, 1, 2], scalars: [3, 4])
+        #expect(cls.broadcast(to: [2, 1, 2]).scalars == [3, 4, 3, 4])
+    }
+}
