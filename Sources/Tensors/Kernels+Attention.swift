@@ -3,8 +3,9 @@
 //
 // Per (batch b, head h):  S[Tq, Tk] = scale · Q_bh K_bhᵀ + mask_bh ;  S = softmax(S) ;
 //                         out_bh[Tq, D] = S V_bh
-// Threads: the (b, h) pairs are spread over the cores; each GEMM is small and OpenBLAS runs
-// such GEMMs on the calling thread.
+// Threads: the GEMMs run one after another, each threaded by OpenBLAS; the mask + softmax rows
+// are split over the cores. BLAS is never called from inside `concurrentPerform`: concurrent
+// callers contend for OpenBLAS's one thread pool (measured ~30x slower on the 2-core box).
 
 #if canImport(Glibc)
 import Glibc
@@ -38,31 +39,33 @@ extension Kernels {
                         out.withUnsafeMutableBufferPointer { ob in
                             guard let qp = qb.baseAddress, let kp = kb.baseAddress, let vp = vb.baseAddress,
                                   let mp = mb.baseAddress, let op = ob.baseAddress else { return }
-                            Parallel.forEachChunk(count: b * heads, elementsPerItem: tq * tk * max(d, 1)) { range in
-                                let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(tq * tk, 1))
-                                defer { scores.deallocate() }
-                                for pair in range {
-                                    let bi = pair / heads
-                                    let h = pair % heads
-                                    // S[Tq, Tk] = alpha · Q_bh · K_bhᵀ
+                            // scores: [H, Tq, Tk] for one batch entry at a time
+                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(heads * tq * tk, 1))
+                            defer { scores.deallocate() }
+                            for bi in 0..<b {
+                                for h in 0..<heads {
+                                    // S_h[Tq, Tk] = alpha · Q_bh · K_bhᵀ
                                     sgemm(transposeA: false, transposeB: true, m: tq, n: tk, k: d, alpha: alpha,
                                           a: qp + bi * tq * width + h * d, lda: width,
                                           b: kp + bi * tk * width + h * d, ldb: width,
-                                          beta: 0, c: scores, ldc: tk)
-                                    for i in 0..<tq {
-                                        let row = scores + i * tk
+                                          beta: 0, c: scores + h * tq * tk, ldc: tk)
+                                }
+                                Parallel.forEachChunk(count: heads * tq, elementsPerItem: tk) { rows in
+                                    for r in rows {
+                                        let row = scores + r * tk
                                         if let maskStrides {
-                                            let scoreRow = (bi * heads + h) * tq + i
                                             let mr = mp + broadcastRowOffset(
-                                                row: scoreRow, target: scoreShape, strides: maskStrides)
+                                                row: bi * heads * tq + r, target: scoreShape, strides: maskStrides)
                                             let sk = maskStrides[3]
                                             for j in 0..<tk { row[j] += mr[j * sk] }
                                         }
                                         softmaxRow(row, count: tk)
                                     }
-                                    // out_bh[Tq, D] = S · V_bh
+                                }
+                                for h in 0..<heads {
+                                    // out_bh[Tq, D] = S_h · V_bh
                                     sgemm(transposeA: false, transposeB: false, m: tq, n: d, k: tk, alpha: 1,
-                                          a: scores, lda: tk, b: vp + bi * tk * width + h * d, ldb: width,
+                                          a: scores + h * tq * tk, lda: tk, b: vp + bi * tk * width + h * d, ldb: width,
                                           beta: 0, c: op + bi * tq * width + h * d, ldc: width)
                                 }
                             }
