@@ -118,7 +118,7 @@ extension Kernels {
                 for j in 0..<c { v[r * c + j] = 0 }
                 continue
             }
-            let e = row.map { Foundation_exp($0 - top) }
+            let e = row.map { exp($0 - top) }
             let s = e.reduce(0, +)
             for j in 0..<c { v[r * c + j] = Float(e[j] / s) }
         }
@@ -169,9 +169,14 @@ extension Kernels {
     /// Twin of `attention`: splits heads explicitly and loops over every (b, h, i, j) with f64
     /// dot products. Same shapes and mask rules.
     public static func naiveAttention(
-        query: Tensor, key: Tensor, value: Tensor, heads: Int, scale: Float? = nil, mask: Tensor? = nil
+        query: Tensor, key: Tensor, value: Tensor, heads: Int, scale: Float? = nil, mask: Tensor? = nil,
+        keyLength: Int? = nil
     ) -> Tensor {
-        let (b, tq, tk, d, scoreShape, _) = attentionShapes(query, key, value, heads: heads, mask: mask)
+        if let keyLength, keyLength != key.shape[1] {
+            return naiveAttention(query: query, key: key.slice(axis: 1, 0..<keyLength),
+                                  value: value.slice(axis: 1, 0..<keyLength), heads: heads, scale: scale, mask: mask)
+        }
+        let (b, tq, tk, d, scoreShape, _) = attentionShapes(query, key, value, heads: heads, mask: mask, keyLength: nil)
         let width = heads * d
         let q = query.scalars, k = key.scalars, v = value.scalars
         let alpha = Double(scale ?? 1 / Float(d).squareRoot())
@@ -236,7 +241,3 @@ extension Kernels {
         return Tensor(shape: [b, gh * gw, o], scalars: out)
     }
 }
-
-/// f64 `exp` from the C library (named apart from Swift overloads for readability above).
-@inline(__always)
-private func Foundation_exp(_ x: Double) -> Double { exp(x) }

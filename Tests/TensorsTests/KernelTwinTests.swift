@@ -128,6 +128,18 @@ struct KernelTwinTests {
         }
     }
 
+    @Test("attention over the first rows of a preallocated KV cache equals attention over a copy of them")
+    func attentionKeyLength() {
+        let q = randomTensor([2, 1, 12], seed: 29)
+        let cache = randomTensor([2, 9, 12], seed: 30)
+        let used = cache.slice(axis: 1, 0..<5)
+        let mask = Kernels.causalMask(queryLength: 1, keyLength: 5)
+        let fast = Kernels.attention(query: q, key: cache, value: cache, heads: 3, mask: mask, keyLength: 5)
+        expectClose(fast, Kernels.attention(query: q, key: used, value: used, heads: 3, mask: mask), rtol: 0, atol: 0)
+        let naive = Kernels.naiveAttention(query: q, key: cache, value: cache, heads: 3, mask: mask, keyLength: 5)
+        expectClose(fast, naive)
+    }
+
     @Test("patch embedding as patchify + GEMM matches a direct strided convolution")
     func patchEmbedding() {
         let cases = [([1, 1, 1, 1], [1, 1, 1, 1]), ([2, 3, 28, 29], [5, 3, 14, 14]), ([1, 3, 15, 15], [9, 3, 7, 7])]
