@@ -176,6 +176,30 @@ public struct Tensor: Sendable {
         return out
     }
 
+    /// Overwrites elements `start..<(start + source.shape[axis])` along `axis` with `source`,
+    /// whose other extents must match (like `x[:, a:b] = source` in torch): appending a step to
+    /// a preallocated KV cache, or placing projected image tokens among text embeddings.
+    public mutating func update(axis: Int, at start: Int, from source: Tensor) {
+        precondition(axis >= 0 && axis < rank && source.rank == rank,
+                     "update: axis \(axis), \(source.shape) into \(shape)")
+        for d in 0..<rank where d != axis {
+            precondition(source.shape[d] == shape[d], "update: \(source.shape) into \(shape) along \(axis)")
+        }
+        let n = source.shape[axis]
+        precondition(start >= 0 && start + n <= shape[axis], "update: rows \(start)..<\(start + n) of \(shape[axis])")
+        let outer = Self.elementCount(Array(shape[..<axis]))
+        let inner = Self.elementCount(Array(shape[(axis + 1)...]))
+        let extent = shape[axis]
+        source.withUnsafeBufferPointer { src in
+            withUnsafeMutableBufferPointer { dst in
+                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                for o in 0..<outer {
+                    (d + (o * extent + start) * inner).update(from: s + o * n * inner, count: n * inner)
+                }
+            }
+        }
+    }
+
     /// The tensors joined along `axis` (a copy). All other extents must agree.
     public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
         precondition(!parts.isEmpty, "concatenate needs at least one tensor")

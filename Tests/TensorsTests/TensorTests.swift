@@ -61,6 +61,15 @@ struct TensorTests {
         #expect(c.scalars == [1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12])
     }
 
+    @Test("updating a slice along an inner axis writes only those elements, and not into copies")
+    func updateSlice() {
+        let original = Tensor(zeros: [2, 3, 2])
+        var cache = original
+        cache.update(axis: 1, at: 1, from: Tensor(shape: [2, 1, 2], scalars: [1, 2, 3, 4]))
+        #expect(cache.scalars == [0, 0, 1, 2, 0, 0, 0, 0, 3, 4, 0, 0])
+        #expect(original.scalars.allSatisfy { $0 == 0 })
+    }
+
     @Test("borrowed memory is read in place and copied before the first write")
     func borrowedStorage() {
         final class Owner: @unchecked Sendable {
