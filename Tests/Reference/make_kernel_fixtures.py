@@ -115,6 +115,30 @@ def kernels():
          os.path.join(KERNELS, "patch_embedding.safetensors"), patch_size=7)
 
 
+def vit_layer():
+    # One BLIP-2 vision encoder layer (transformers' Blip2EncoderLayer) at toy width, to prove the
+    # kernels compose into the real block: fused qkv [3C, C] split into contiguous thirds, qkv.bias
+    # = [q | 0 | v], pre-LN with eps 1e-6, exact GELU. Weights are stored under their checkpoint
+    # names (prefix "layer."), so the test reads them through WeightStore scopes.
+    from transformers.models.blip_2.configuration_blip_2 import Blip2VisionConfig
+    from transformers.models.blip_2.modeling_blip_2 import Blip2EncoderLayer
+
+    config = Blip2VisionConfig(hidden_size=24, intermediate_size=40, num_attention_heads=3,
+                               layer_norm_eps=1e-6, qkv_bias=True, hidden_act="gelu")
+    layer = Blip2EncoderLayer(config).eval()
+    with torch.no_grad():
+        for name, p in layer.named_parameters():
+            p.copy_(torch.randn_like(p) * (0.3 if p.dim() > 1 else 0.1) + (1.0 if "layer_norm" in name and
+                                                                             name.endswith("weight") else 0.0))
+        layer.self_attn.qkv.bias[24:48] = 0  # the K third is zero in released checkpoints
+        x = torch.randn(2, 5, 24)
+        y = layer(x)
+        y = y[0] if isinstance(y, tuple) else y
+    tensors = {"layer." + k: v.detach().clone() for k, v in layer.state_dict().items()}
+    tensors.update({"x": x, "y": y})
+    save(tensors, os.path.join(KERNELS, "vit_layer.safetensors"), heads=3, eps="1e-6")
+
+
 def checkpoints():
     # One file mixing dtypes; `*_as_f32` is torch's own widening, the expected load result.
     a = torch.randn(3, 5)
@@ -171,6 +195,7 @@ def main():
     print(json.dumps(METADATA))
     kernels()
     checkpoints()
+    vit_layer()  # last, so adding it left the random streams of the earlier fixtures unchanged
 
 
 if __name__ == "__main__":

@@ -69,4 +69,40 @@ struct KernelFixtureTests {
                                        bias: try f.tensor(named: "bias"))
         expectClose(y, try f.tensor(named: "y"), atol: 2e-5)
     }
+
+    @Test("the kernels compose into transformers' Blip2EncoderLayer, weights read through scopes")
+    func vitLayer() throws {
+        // Legend: B = 2 images, T = 5 tokens, C = 24 channels, H = 3 heads, F = 40 MLP width.
+        let f = try kernelFixture("vit_layer.safetensors")
+        let layer = try WeightStore(files: [f]).scope("layer")
+        let (c, ff, heads, eps) = (24, 40, 3, Float(1e-6))
+        let x = try f.tensor(named: "x")  // [B, T, C]
+        let attn = layer.scope("self_attn")
+        let qkvWeight = try attn.tensor("qkv.weight", shape: [3 * c, c])
+        let qkvBias = try attn.tensor("qkv.bias", shape: [3 * c])
+        let ln1 = layer.scope("layer_norm1")
+        let h1 = Kernels.layerNorm(x, weight: try ln1.tensor("weight", shape: [c]),
+                                   bias: try ln1.tensor("bias", shape: [c]), eps: eps)
+        // q, k, v are the contiguous thirds of the fused projection: slice weight rows (no copy).
+        let third = { (i: Int) in
+            Kernels.linear(h1, weight: qkvWeight.slice(axis: 0, (i * c)..<((i + 1) * c)),
+                           bias: qkvBias.slice(axis: 0, (i * c)..<((i + 1) * c)))
+        }
+        let context = Kernels.attention(query: third(0), key: third(1), value: third(2), heads: heads)
+        var h = Kernels.linear(context, weight: try attn.tensor("projection.weight", shape: [c, c]),
+                               bias: try attn.tensor("projection.bias", shape: [c]))
+        Kernels.addInPlace(&h, x)  // residual
+        let ln2 = layer.scope("layer_norm2")
+        let h2 = Kernels.layerNorm(h, weight: try ln2.tensor("weight", shape: [c]),
+                                   bias: try ln2.tensor("bias", shape: [c]), eps: eps)
+        let mlp = layer.scope("mlp")
+        var up = Kernels.linear(h2, weight: try mlp.tensor("fc1.weight", shape: [ff, c]),
+                                bias: try mlp.tensor("fc1.bias", shape: [ff]))  // [B, T, F]
+        Kernels.geluInPlace(&up)
+        var out = Kernels.linear(up, weight: try mlp.tensor("fc2.weight", shape: [c, ff]),
+                                 bias: try mlp.tensor("fc2.bias", shape: [c]))
+        Kernels.addInPlace(&out, h)
+        expectClose(out, try f.tensor(named: "y"), rtol: 1e-5, atol: 1e-5)
+        #expect(layer.store.unusedKeys == ["x", "y"])
+    }
 }
