@@ -24,7 +24,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// Maps and validates the file at `path`.
     public init(path: String) throws(SafeTensorsError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO placed where a checkpoint should be must not hang; it is
+        // then rejected as not a regular file. No effect on regular files.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .io(path: path, reason: Self.systemError()) }
         defer { close(fd) }
         var info = stat()

@@ -157,7 +157,7 @@ public final class WeightStore: Sendable {
     }
 
     private static func readFile(_ path: String, limit: Int) throws(SafeTensorsError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var out: [UInt8] = []

@@ -64,12 +64,17 @@ struct SafeTensorsFileTests {
         #expect(throws: SafeTensorsError.unsupportedDType(key: "b", dtype: "U8")) { try file.tensor(named: "b") }
     }
 
-    @Test("opening something that is not a readable regular file is an error")
+    @Test("opening something that is not a readable regular file is an error, and a FIFO does not hang")
     func ioErrors() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(path: dir.appendingPathComponent("absent").path) }
         #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(path: dir.path) }
+        let fifo = dir.appendingPathComponent("fifo.safetensors").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(throws: SafeTensorsError.io(path: fifo, reason: "not a regular file")) {
+            try SafeTensorsFile(path: fifo)
+        }
         let tiny = dir.appendingPathComponent("tiny.safetensors")
         try Data([1, 2, 3]).write(to: tiny)
         #expect(throws: SafeTensorsError.fileTooSmall(path: tiny.path, size: 3)) {
