@@ -26,7 +26,7 @@ let package = Package(
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: "libssl-dev"),
 
         // MARK: numerical half
-        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        .target(name: "Tensors", dependencies: ["CBLAS"], exclude: ["README.md"]),
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         .target(name: "Tokenizers"),
         .target(name: "ImagePipeline", dependencies: ["Tensors", "CTurboJPEG", "CSpng"]),
@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["HTTP1", "HTTPServer", "Tensors"], path: "Sources/TestSupport"),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "TestSupport"]),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "SafeTensors", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagePipelineTests", dependencies: ["ImagePipeline", "TestSupport"]),

@@ -1,0 +1,108 @@
+// Matrix products through OpenBLAS `cblas_sgemm` (row-major). BLAS threads the GEMM itself over
+// the cores (OPENBLAS_NUM_THREADS, default: all), so these entry points stay single-dispatch.
+import CBLAS
+
+extension Kernels {
+    /// Largest extent BLAS accepts: `blasint` is 32-bit in Debian's OpenBLAS.
+    static let maxBLASExtent = Int(Int32.max)
+
+    /// `C[m, n] = alpha · op(A) · op(B) + beta · C`, row-major, with leading dimensions (row
+    /// strides) so heads can be read in place from `[T, H*D]` rows. Handles empty extents
+    /// itself (BLAS rejects leading dimensions of 0).
+    static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM extent")
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        for extent in [m, n, k, lda, ldb, ldc] {
+            precondition(extent <= maxBLASExtent, "GEMM extent \(extent) exceeds BLAS's 32-bit range")
+        }
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Matrix product of 2-D tensors: `op(a) · op(b)` where `op` transposes when asked.
+    /// a: [M, K] (or [K, M] transposed), b: [K, N] (or [N, K] transposed) -> [M, N].
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        precondition(a.rank == 2 && b.rank == 2, "matmul wants 2-D tensors, got \(a.shape) and \(b.shape)")
+        let batched = batchedMatmul(
+            a.reshaped([1] + a.shape), b.reshaped([1] + b.shape), transposeA: transposeA, transposeB: transposeB)
+        return batched.reshaped(Array(batched.shape.dropFirst()))
+    }
+
+    /// A batch of independent matrix products (attention's QKᵀ and PV when heads are already
+    /// split out). a: [G, M, K] (or [G, K, M]), b: [G, K, N] (or [G, N, K]) -> [G, M, N].
+    public static func batchedMatmul(
+        _ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false
+    ) -> Tensor {
+        precondition(a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0],
+                     "batchedMatmul wants [G, ., .] tensors, got \(a.shape) and \(b.shape)")
+        let g = a.shape[0]
+        let (m, k) = transposeA ? (a.shape[2], a.shape[1]) : (a.shape[1], a.shape[2])
+        let (kb, n) = transposeB ? (b.shape[2], b.shape[1]) : (b.shape[1], b.shape[2])
+        precondition(k == kb, "batchedMatmul: inner extents \(k) and \(kb) differ")
+        var out = Tensor(zeros: [g, m, n])
+        a.withUnsafeBufferPointer { ab in
+            b.withUnsafeBufferPointer { bb in
+                out.withUnsafeMutableBufferPointer { cb in
+                    guard let ap = ab.baseAddress, let bp = bb.baseAddress, let cp = cb.baseAddress else { return }
+                    for i in 0..<g {
+                        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                              a: ap + i * m * k, lda: a.shape[2], b: bp + i * k * n, ldb: b.shape[2],
+                              beta: 0, c: cp + i * m * n, ldc: n)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// A linear layer with Hugging Face's weight layout: `y = x · Wᵀ + b`.
+    /// x: [..., In], weight: [Out, In], bias: [Out] or nil -> [..., Out]. One GEMM over all
+    /// leading dims (N = product of them); the bias is written first and accumulated into.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        precondition(x.rank >= 1 && weight.rank == 2, "linear: x \(x.shape), weight \(weight.shape)")
+        let inFeatures = weight.shape[1]
+        let outFeatures = weight.shape[0]
+        precondition(x.shape[x.rank - 1] == inFeatures, "linear: x \(x.shape) vs weight \(weight.shape)")
+        if let bias { precondition(bias.shape == [outFeatures], "linear: bias \(bias.shape), want [\(outFeatures)]") }
+        let rows = inFeatures == 0 ? x.count : x.count / inFeatures
+        var out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
+        out.withUnsafeMutableBufferPointer { yb in
+            guard let yp = yb.baseAddress else { return }
+            if let bias {
+                bias.withUnsafeBufferPointer { bb in
+                    guard let bp = bb.baseAddress else { return }
+                    for r in 0..<rows { (yp + r * outFeatures).update(from: bp, count: outFeatures) }
+                }
+            }
+            x.withUnsafeBufferPointer { xb in
+                weight.withUnsafeBufferPointer { wb in
+                    guard let xp = xb.baseAddress, let wp = wb.baseAddress else { return }
+                    sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
+                          a: xp, lda: inFeatures, b: wp, ldb: inFeatures,
+                          beta: bias == nil ? 0 : 1, c: yp, ldc: outFeatures)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Threads OpenBLAS uses for one GEMM (it defaults to all cores, or `OPENBLAS_NUM_THREADS`).
+    public static var blasThreadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+    }
+
+    /// Sets the number of threads OpenBLAS uses for one GEMM (process-wide).
+    public static func setBLASThreadCount(_ count: Int) {
+        precondition(count >= 1, "BLAS needs at least one thread")
+        openblas_set_num_threads(Int32(min(count, Int(Int32.max))))
+    }
+}
