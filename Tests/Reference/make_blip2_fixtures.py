@@ -243,6 +243,12 @@ def make_tokenizer() -> BertTokenizerFast:
     return tokenizer
 
 
+# Parameters that are tables or added vectors (the patch convolution is a matrix product: fan-in rule).
+EMBEDDING_LEAVES = {"class_embedding", "position_embedding", "query_tokens"}
+EMBEDDING_TABLES = ("word_embeddings.weight", "position_embeddings.weight", "embed_tokens.weight",
+                    "embed_positions.weight")
+
+
 def seeded_fill(model: torch.nn.Module, seed: int) -> None:
     """Overwrite every parameter from one seeded generator, in sorted name order: norm weights around 1
     (never exactly 1), biases and embeddings non-zero, matrices scaled by 1/sqrt(fan_in) so activations
@@ -259,8 +265,8 @@ def seeded_fill(model: torch.nn.Module, seed: int) -> None:
                 value = 1.0 + 0.2 * noise
             elif leaf == "bias":
                 value = 0.1 * noise
-            elif p.dim() == 1 or "embed" in name or "query_tokens" in name:
-                value = 0.5 * noise
+            elif p.dim() == 1 or leaf in EMBEDDING_LEAVES or name.endswith(EMBEDDING_TABLES):
+                value = 0.5 * noise  # looked up or added, not multiplied: no fan-in to scale by
             else:
                 fan_in = math.prod(p.shape[1:])
                 value = noise / math.sqrt(fan_in)
