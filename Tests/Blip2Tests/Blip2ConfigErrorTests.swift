@@ -158,6 +158,15 @@ struct Blip2ConfigErrorTests {
         #expect(error?.description.contains("Blip2ForImageTextRetrieval") == true)
     }
 
+    @Test("The base Blip2Model class is accepted and has a language model")
+    func baseModelArchitectureIsAccepted() throws {
+        let data = try editedOPTConfig { $0["architectures"] = ["Blip2Model"] }
+        let config = try Blip2Config.decode(from: data)
+        #expect(config.architecture == .model)
+        #expect(config.architecture.hasLanguageModel)
+        #expect(config.useDecoderOnlyLanguageModel)
+    }
+
     @Test("An empty architectures list is refused")
     func emptyArchitecturesFails() throws {
         let data = try editedOPTConfig { $0["architectures"] = [String]() }

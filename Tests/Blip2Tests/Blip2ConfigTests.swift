@@ -202,6 +202,7 @@ struct Blip2TinyFixtureConfigTests {
         }
         #expect(outputs["itc.image_embeds"] == [images, config.numQueryTokens, config.imageTextHiddenSize])
         #expect(outputs["itc.text_embeds"] == [texts, config.imageTextHiddenSize])
+        #expect(outputs["itc.text_embeds_all_rows"] == [texts, length, config.imageTextHiddenSize])
         #expect(outputs["itc.logits_per_image"] == [images, texts])
         #expect(outputs["itm.logits"] == [images * texts, 2])
     }

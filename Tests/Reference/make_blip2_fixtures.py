@@ -39,6 +39,8 @@ length, P = patches + 1, Q = query tokens, N = B*T image/text pairs (pair n = im
     itc.text.layer.{i}                [T, L, Cq]     Q-Former layer i output, text only (query_length 0)
     itc.text.last_hidden_state        [T, L, Cq]
     itc.text_embeds                   [T, D]         normalize(text_projection(row 0))
+    itc.text_embeds_all_rows          [T, L, D]      normalize(text_projection(every row)), as
+                                                     Blip2TextModelWithProjection returns (pad rows too)
     itc.logits_per_image              [B, T]         max over queries of cosine similarity
     itc.logits_per_text               [T, B]
     itm.pair_image_index, itm.pair_text_index  [N]
@@ -56,7 +58,9 @@ image placeholders first, left padding is not used) and lm.logits [B, Q + K, V] 
 
 Every intermediate is taken by calling the submodules exactly as Blip2ForImageTextRetrieval.forward
 does (transformers/models/blip_2/modeling_blip_2.py, 5.23.0), with forward hooks on the encoder layers,
-and the final results are checked against the model's own forward before anything is written.
+and the final results are checked against the model's own forward before anything is written; the saved
+directory is then reloaded (also as Blip2TextModelWithProjection / Blip2VisionModelWithProjection) and must
+reproduce the goldens.
 Attention is the eager implementation (fp32, additive dtype-min mask) so the math is the literal one.
 """
 
@@ -87,7 +91,9 @@ from transformers import (
     Blip2ForConditionalGeneration,
     Blip2ForImageTextRetrieval,
     Blip2QFormerConfig,
+    Blip2TextModelWithProjection,
     Blip2VisionConfig,
+    Blip2VisionModelWithProjection,
     BlipImageProcessorPil,
     OPTConfig,
 )
@@ -385,6 +391,8 @@ def retrieval_fixture(c: FixtureConfig, images, tokenizer, versions) -> int:
         t["itc.text.last_hidden_state"] = text_out
         text_feats = torch.nn.functional.normalize(model.text_projection(text_out[:, 0, :]), dim=-1)
         t["itc.text_embeds"] = text_feats
+        # Blip2TextModelWithProjection returns every row projected and normalised (row 0 = the ITC one).
+        t["itc.text_embeds_all_rows"] = torch.nn.functional.normalize(model.text_projection(text_out), dim=-1)
         sim = torch.matmul(image_feats, text_feats.t()).max(dim=1).values  # [B, T]
         t["itc.logits_per_image"] = sim
         t["itc.logits_per_text"] = sim.t().contiguous()
@@ -460,6 +468,16 @@ def retrieval_round_trip(model_dir, pixel_values, input_ids, text_mask, t) -> in
         itc = reloaded(pixel_values=pixel_values, input_ids=input_ids, attention_mask=text_mask,
                        use_image_text_matching_head=False, return_dict=True)
     exact("reloaded itc.logits_per_image", t["itc.logits_per_image"], itc.logits_per_image)
+    # The companion classes read the same directory (ignoring the other face's weights) and must agree.
+    text_model = Blip2TextModelWithProjection.from_pretrained(model_dir, attn_implementation="eager").eval()
+    vision_model = Blip2VisionModelWithProjection.from_pretrained(model_dir, attn_implementation="eager").eval()
+    with torch.no_grad():
+        text_out = text_model(input_ids=input_ids, attention_mask=text_mask).text_embeds
+        vision_out = vision_model(pixel_values=pixel_values).image_embeds
+    if not torch.allclose(text_out, t["itc.text_embeds_all_rows"], rtol=1e-5, atol=1e-6):
+        sys.exit("Blip2TextModelWithProjection disagrees with itc.text_embeds_all_rows")
+    if not torch.allclose(vision_out, t["itc.image_embeds"], rtol=1e-5, atol=1e-6):
+        sys.exit("Blip2VisionModelWithProjection disagrees with itc.image_embeds")
     return sum(p.numel() for p in reloaded.parameters())
 
 
@@ -546,6 +564,7 @@ def main() -> None:
     parser.add_argument("--allow-other-versions", action="store_true")
     args = parser.parse_args()
     versions = check_versions(args.allow_other_versions)
+    transformers.logging.set_verbosity_error()  # the companion-class load reports list expected extra keys
     torch.manual_seed(SEED)
     torch.set_num_threads(1)  # fixed reduction order for the goldens
     OUT.mkdir(parents=True, exist_ok=True)
