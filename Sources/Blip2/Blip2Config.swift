@@ -52,6 +52,7 @@ public struct Blip2Config: Codable, Equatable, Sendable {
     /// Whether the language model is an encoder-decoder (upstream `is_encoder_decoder`).
     public var isEncoderDecoder: Bool { textConfig?.isEncoderDecoder ?? false }
 
+    /// Builds a validated value; the defaults are the upstream class defaults. Throws naming the first bad field.
     public init(
         architecture: Blip2Architecture, visionConfig: Blip2VisionConfig, qformerConfig: Blip2QFormerConfig,
         textConfig: Blip2TextConfig?, numQueryTokens: Int = 32, imageTextHiddenSize: Int = 256,
@@ -96,6 +97,7 @@ public struct Blip2Config: Codable, Equatable, Sendable {
         }
     }
 
+    /// Decodes the JSON object, filling absent fields with the upstream defaults, then validates it.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: ConfigKey.self)
         let type: String = try c.required("model_type")
@@ -132,6 +134,7 @@ public struct Blip2Config: Codable, Equatable, Sendable {
         try validate()
     }
 
+    /// Writes every field under its upstream JSON name (a full dict, not a diff dict).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
         try c.encode(Self.modelType, forKey: ConfigKey("model_type"))

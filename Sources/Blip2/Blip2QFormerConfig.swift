@@ -43,6 +43,7 @@ public struct Blip2QFormerConfig: Codable, Equatable, Sendable {
         index % crossAttentionFrequency == 0
     }
 
+    /// Builds a validated value; the defaults are the upstream class defaults. Throws naming the first bad field.
     public init(
         vocabSize: Int = 30522, hiddenSize: Int = 768, numHiddenLayers: Int = 12, numAttentionHeads: Int = 12,
         intermediateSize: Int = 3072, hiddenAct: ActivationFunction = .gelu, maxPositionEmbeddings: Int = 512,
@@ -85,6 +86,7 @@ public struct Blip2QFormerConfig: Codable, Equatable, Sendable {
         try ConfigCheck.tokenID(padTokenID, vocabSize: vocabSize, prefix + "pad_token_id")
     }
 
+    /// Decodes the JSON object, filling absent fields with the upstream defaults, then validates it.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: ConfigKey.self)
         if let type: String = try c.optionalValue("model_type"), type != Self.modelType {
@@ -118,6 +120,7 @@ public struct Blip2QFormerConfig: Codable, Equatable, Sendable {
         try validate(at: ConfigJSON.prefix(decoder.codingPath))
     }
 
+    /// Writes every field under its upstream JSON name (a full dict, not a diff dict).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
         try c.encode(Self.modelType, forKey: ConfigKey("model_type"))

@@ -67,6 +67,7 @@ public enum Blip2TextConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// Picks the variant from `model_type` and decodes it; an unsupported type names the field.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: ConfigKey.self)
         let type: String = try c.required("model_type")
@@ -79,6 +80,7 @@ public enum Blip2TextConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// Writes the variant's fields, `model_type` included.
     public func encode(to encoder: any Encoder) throws {
         switch self {
         case let .opt(config): try config.encode(to: encoder)

@@ -38,6 +38,7 @@ public struct Blip2VisionConfig: Codable, Equatable, Sendable {
     /// Tokens per image including the class token: the length P of every vision hidden state.
     public var numPositions: Int { numPatches + 1 }
 
+    /// Builds a validated value; the defaults are the upstream class defaults. Throws naming the first bad field.
     public init(
         hiddenSize: Int = 1408, intermediateSize: Int = 6144, numHiddenLayers: Int = 39,
         numAttentionHeads: Int = 16, imageSize: Int = 224, patchSize: Int = 14,
@@ -74,6 +75,7 @@ public struct Blip2VisionConfig: Codable, Equatable, Sendable {
         try ConfigCheck.positive(layerNormEps, prefix + "layer_norm_eps")
     }
 
+    /// Decodes the JSON object, filling absent fields with the upstream defaults, then validates it.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: ConfigKey.self)
         try Self.checkModelType(c)
@@ -93,6 +95,7 @@ public struct Blip2VisionConfig: Codable, Equatable, Sendable {
         try validate(at: ConfigJSON.prefix(decoder.codingPath))
     }
 
+    /// Writes every field under its upstream JSON name (a full dict, not a diff dict).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
         try c.encode(Self.modelType, forKey: ConfigKey("model_type"))

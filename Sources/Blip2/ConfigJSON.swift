@@ -208,6 +208,7 @@ public struct TokenIDs: Codable, Equatable, Hashable, Sendable, ExpressibleByInt
     /// The first id: what code that needs one id (e.g. padding a finished row) uses.
     public var first: Int? { values.first }
 
+    /// Decodes one integer or a list of integers.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let single = try? container.decode(Int.self) {
@@ -222,6 +223,7 @@ public struct TokenIDs: Codable, Equatable, Hashable, Sendable, ExpressibleByInt
         }
     }
 
+    /// Writes the shape the file had: an integer for a single id, else a list.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         if wasList || values.count != 1 {

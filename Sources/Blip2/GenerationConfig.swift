@@ -75,6 +75,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     /// First decoder id of an encoder-decoder (`decoder_start_token_id`).
     public let decoderStartTokenID: Int?
 
+    /// Builds a validated value; the defaults are the upstream class defaults. Throws naming the first bad field.
     public init(
         maxLength: Int = 20, maxNewTokens: Int? = nil, minLength: Int = 0, minNewTokens: Int? = nil,
         doSample: Bool = false, numBeams: Int = 1, temperature: Double = 1.0, topK: Int = 50, topP: Double = 1.0,
@@ -157,6 +158,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// Decodes the JSON object, filling absent fields with the upstream defaults, then validates it.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: ConfigKey.self)
         maxLength = try c.value("max_length", default: 20)
@@ -181,6 +183,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
         try validate()
     }
 
+    /// Writes every field under its upstream JSON name; unset optional ids and lengths are left out.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
         try c.encode(maxLength, forKey: ConfigKey("max_length"))

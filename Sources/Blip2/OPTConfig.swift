@@ -51,6 +51,7 @@ public struct OPTConfig: Codable, Equatable, Sendable {
     /// Whether the decoder has `project_in`/`project_out` around the layers.
     public var hasEmbeddingProjection: Bool { wordEmbedProjDim != hiddenSize }
 
+    /// Builds a validated value; the defaults are the upstream class defaults. Throws naming the first bad field.
     public init(
         vocabSize: Int = 50272, hiddenSize: Int = 768, numHiddenLayers: Int = 12, ffnDim: Int = 3072,
         maxPositionEmbeddings: Int = 2048, doLayerNormBefore: Bool = true, removeFinalLayerNorm: Bool = false,
@@ -91,6 +92,7 @@ public struct OPTConfig: Codable, Equatable, Sendable {
         try ConfigCheck.tokenIDs(eosTokenID, vocabSize: vocabSize, prefix + "eos_token_id")
     }
 
+    /// Decodes the JSON object, filling absent fields with the upstream defaults, then validates it.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: ConfigKey.self)
         let type: String = try c.value("model_type", default: Self.modelType)
@@ -117,6 +119,7 @@ public struct OPTConfig: Codable, Equatable, Sendable {
         try validate(at: ConfigJSON.prefix(decoder.codingPath))
     }
 
+    /// Writes every field under its upstream JSON name (a full dict, not a diff dict).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
         try c.encode(Self.modelType, forKey: ConfigKey("model_type"))

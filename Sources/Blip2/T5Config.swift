@@ -51,6 +51,7 @@ public struct T5Config: Codable, Equatable, Sendable {
     /// Width of the attention projections' outputs.
     public var innerDim: Int { numHeads * dKV }
 
+    /// Builds a validated value; the defaults are the upstream class defaults. Throws naming the first bad field.
     public init(
         vocabSize: Int = 32128, dModel: Int = 512, dKV: Int = 64, dFF: Int = 2048, numLayers: Int = 6,
         numDecoderLayers: Int? = nil, numHeads: Int = 8, relativeAttentionNumBuckets: Int = 32,
@@ -115,6 +116,7 @@ public struct T5Config: Codable, Equatable, Sendable {
         try ConfigCheck.tokenID(decoderStartTokenID, vocabSize: vocabSize, prefix + "decoder_start_token_id")
     }
 
+    /// Decodes the JSON object, filling absent fields with the upstream defaults, then validates it.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: ConfigKey.self)
         let type: String = try c.required("model_type")
@@ -149,6 +151,7 @@ public struct T5Config: Codable, Equatable, Sendable {
         try validate(at: ConfigJSON.prefix(decoder.codingPath))
     }
 
+    /// Writes every field under its upstream JSON name (a full dict, not a diff dict).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
         try c.encode(Self.modelType, forKey: ConfigKey("model_type"))
