@@ -26,20 +26,18 @@ public enum ConfigJSON {
         }
     }
 
-    /// Reads and decodes `T` from a file.
+    /// Reads and decodes `T` from a file, reading at most one byte past the size limit.
     public static func load<T: Decodable>(_ type: T.Type, from url: URL) throws(Blip2ConfigError) -> T {
         let data: Data
         do {
-            let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
-            guard size <= maxConfigBytes else {
-                throw Blip2ConfigError.invalidJSON(
-                    reason: "\(url.path) is \(size) bytes, more than the \(maxConfigBytes)-byte limit")
-            }
-            data = try Data(contentsOf: url)
-        } catch let error as Blip2ConfigError {
-            throw error
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maxConfigBytes + 1) ?? Data()
         } catch {
             throw .unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        guard data.count <= maxConfigBytes else {
+            throw .invalidJSON(reason: "\(url.path) is larger than the \(maxConfigBytes)-byte limit")
         }
         return try decode(type, from: data)
     }

@@ -294,3 +294,24 @@ struct T5ConfigTests {
         #expect(throws: Blip2ConfigError.self) { try t5(["feed_forward_proj": "gated-swish"]) }
     }
 }
+
+@Suite("ConfigJSON: file limits")
+struct ConfigJSONLimitTests {
+    @Test("A file larger than the config size limit is refused without decoding it")
+    func oversizedFileIsRefused() throws {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("blip2-oversized-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(repeating: UInt8(ascii: " "), count: ConfigJSON.maxConfigBytes + 1).write(to: url)
+        do {
+            _ = try Blip2Config.load(from: url)
+            Issue.record("loaded an oversized config")
+        } catch {
+            guard case let .invalidJSON(reason) = error else {
+                Issue.record("expected invalidJSON, got \(error)")
+                return
+            }
+            #expect(reason.contains("limit"))
+        }
+    }
+}
