@@ -1,0 +1,129 @@
+import CSpng
+
+/// Decodes PNG (every colour type and bit depth, interlaced or not) to RGB through libspng, producing the bytes
+/// transformers' `convert_to_rgb` produces from the PIL image `Image.open` returns.
+///
+/// PIL's modes decide the numbers: 16-bit RGB/RGBA/gray+alpha are read by their most significant byte (what
+/// libspng's 8-bit formats do); 16-bit gray is PIL mode "I;16", whose RGB conversion clips at 255 (not a shift);
+/// 1/2/4-bit gray is scaled to 8 bits; palette and tRNS give alpha, which `DecodeOptions.alphaHandling` flattens.
+enum PNGDecoder {
+    /// Offsets of width and height inside the file: signature (8) + chunk length (4) + "IHDR" (4).
+    private static let ihdrWidthOffset = 16
+    private static let ihdrHeightOffset = 20
+
+    static func decode(_ bytes: [UInt8], options: DecodeOptions) throws -> DecodedImage {
+        guard let ctx = spng_ctx_new(0) else {
+            throw ImageError.corrupt(format: .png, reason: "cannot initialise the PNG decoder")
+        }
+        defer { spng_ctx_free(ctx) }
+        return try bytes.withUnsafeBufferPointer { source in
+            guard let base = source.baseAddress, !source.isEmpty else { throw ImageError.empty }
+            // libspng's own limits are a second line of defence behind checkDimensions.
+            let side = UInt32(clamping: options.maxDimension)
+            try check(spng_set_image_limits(ctx, side, side), bytes, options)
+            try check(spng_set_chunk_limits(ctx, options.pngChunkLimit, options.pngCacheLimit), bytes, options)
+            try check(spng_set_png_buffer(ctx, base, source.count), bytes, options)
+
+            var ihdr = spng_ihdr()
+            try check(spng_get_ihdr(ctx, &ihdr), bytes, options)
+            let width = Int(ihdr.width), height = Int(ihdr.height)
+            try options.checkDimensions(width: width, height: height, format: .png)
+            let pixelCount = width * height
+
+            var trns = spng_trns()
+            let hasTRNS = spng_get_trns(ctx, &trns) == 0
+            let colorType = Int(ihdr.color_type)
+            let hasAlpha = hasTRNS || colorType == Int(SPNG_COLOR_TYPE_GRAYSCALE_ALPHA.rawValue)
+                || colorType == Int(SPNG_COLOR_TYPE_TRUECOLOR_ALPHA.rawValue)
+            let alpha: DecodeOptions.AlphaHandling = hasAlpha ? options.alphaHandling : .drop
+
+            let image: RGBImage
+            if colorType == Int(SPNG_COLOR_TYPE_GRAYSCALE.rawValue) && ihdr.bit_depth == 16 {
+                if hasTRNS {
+                    // PIL's handling of a tRNS key on "I;16" is not a plain mode conversion; refuse rather
+                    // than guess. (No known camera or browser writes these.)
+                    throw ImageError.unsupportedFeature(format: .png, feature: "16-bit grayscale with tRNS")
+                }
+                let samples = try decodeGray16(ctx, pixelCount: pixelCount, bytes: bytes, options: options)
+                var rgb = [UInt8](repeating: 0, count: pixelCount * 3)
+                for i in 0..<pixelCount {
+                    // PIL "I;16" -> "RGB" clips to 255 rather than scaling.
+                    let v = UInt8(clamping: samples[i])
+                    rgb[3 * i] = v
+                    rgb[3 * i + 1] = v
+                    rgb[3 * i + 2] = v
+                }
+                image = RGBImage(width: width, height: height, pixels: rgb)
+            } else {
+                var rgba = try decodeRGBA8(ctx, pixelCount: pixelCount, bytes: bytes, options: options)
+                PILColor.rgbaToRGB(&rgba, pixelCount: pixelCount, alpha: alpha)
+                image = RGBImage(width: width, height: height, pixels: rgba)
+            }
+            return DecodedImage(format: .png, image: image, exif: readExif(ctx))
+        }
+    }
+
+    private static func decodeRGBA8(_ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions) throws -> [UInt8] {
+        let format = Int32(SPNG_FMT_RGBA8.rawValue)
+        var length = 0
+        try check(spng_decoded_image_size(ctx, format, &length), bytes, options)
+        guard length == pixelCount * 4 else {
+            throw ImageError.corrupt(format: .png, reason: "unexpected decoded size")
+        }
+        var pixels = [UInt8](repeating: 0, count: length)
+        let status = pixels.withUnsafeMutableBytes { out in
+            spng_decode_image(ctx, out.baseAddress, length, format, Int32(SPNG_DECODE_TRNS.rawValue))
+        }
+        try check(status, bytes, options)
+        return pixels
+    }
+
+    private static func decodeGray16(_ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions) throws -> [UInt16] {
+        // SPNG_FMT_PNG keeps the file's layout (one 16-bit sample per pixel here) in host byte order.
+        let format = Int32(SPNG_FMT_PNG.rawValue)
+        var length = 0
+        try check(spng_decoded_image_size(ctx, format, &length), bytes, options)
+        guard length == pixelCount * 2 else {
+            throw ImageError.corrupt(format: .png, reason: "unexpected decoded size")
+        }
+        var samples = [UInt16](repeating: 0, count: pixelCount)
+        let status = samples.withUnsafeMutableBytes { out in
+            spng_decode_image(ctx, out.baseAddress, length, format, 0)
+        }
+        try check(status, bytes, options)
+        return samples
+    }
+
+    /// The eXIf chunk, if any (read after decoding, so one placed after IDAT is seen too).
+    private static func readExif(_ ctx: OpaquePointer) -> [UInt8]? {
+        var exif = spng_exif()
+        guard spng_get_exif(ctx, &exif) == 0, let data = exif.data, exif.length > 0 else { return nil }
+        return data.withMemoryRebound(to: UInt8.self, capacity: exif.length) {
+            Array(UnsafeBufferPointer(start: $0, count: exif.length))
+        }
+    }
+
+    /// Turns a libspng status into a typed error.
+    private static func check(_ status: Int32, _ bytes: [UInt8], _ options: DecodeOptions) throws {
+        if status == 0 { return }
+        if status == Int32(SPNG_EUSER_WIDTH.rawValue) || status == Int32(SPNG_EUSER_HEIGHT.rawValue) {
+            // libspng refused the IHDR against our limit: report the header's numbers the usual way.
+            let reader = ByteReader(bytes: bytes, bigEndian: true)
+            let width = Int(reader.u32(at: ihdrWidthOffset) ?? 0), height = Int(reader.u32(at: ihdrHeightOffset) ?? 0)
+            try options.checkDimensions(width: width, height: height, format: .png)
+        }
+        if status == Int32(SPNG_EWIDTH.rawValue) || status == Int32(SPNG_EHEIGHT.rawValue) {
+            // libspng rejects a zero side as an invalid IHDR; name it like the JPEG path does.
+            let reader = ByteReader(bytes: bytes, bigEndian: true)
+            if reader.u32(at: ihdrWidthOffset) == 0 || reader.u32(at: ihdrHeightOffset) == 0 {
+                throw ImageError.zeroSize(format: .png)
+            }
+        }
+        let truncation: Set<Int32> = [
+            Int32(SPNG_EOF.rawValue), Int32(SPNG_EIDAT_TOO_SHORT.rawValue), Int32(SPNG_EIO.rawValue),
+        ]
+        if truncation.contains(status) { throw ImageError.truncated(format: .png) }
+        let reason = spng_strerror(status).map { String(cString: $0) } ?? "error \(status)"
+        throw ImageError.corrupt(format: .png, reason: reason)
+    }
+}

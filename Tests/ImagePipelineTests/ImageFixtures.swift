@@ -1,0 +1,78 @@
+import Foundation
+import ImagePipeline
+
+/// The fixtures written by `Tests/Reference/make_image_fixtures.py`: encoded files plus PIL/transformers outputs.
+struct ImageFixtures: Sendable {
+    struct ArrayRef: Decodable, Sendable {
+        let offset: Int
+        let count: Int
+    }
+
+    struct Case: Decodable, Sendable, CustomStringConvertible {
+        let name: String
+        let file: String
+        let mode: String
+        let width: Int
+        let height: Int
+        let target: [Int]
+        let resample: Int
+        let resizedU8: ArrayRef
+        let pixelValuesF32: ArrayRef
+        let decodedU8: ArrayRef?
+
+        enum CodingKeys: String, CodingKey {
+            case name, file, mode, width, height, target, resample
+            case resizedU8 = "resized_u8", pixelValuesF32 = "pixel_values_f32", decodedU8 = "decoded_u8"
+        }
+
+        var description: String { name }
+    }
+
+    struct Index: Decodable, Sendable {
+        let cases: [Case]
+    }
+
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/images").standardizedFileURL
+
+    /// Loaded once; a missing fixture fails the tests that use it with a readable message.
+    static let shared: ImageFixtures? = try? ImageFixtures()
+
+    let cases: [Case]
+    let arrays: [UInt8]
+
+    init() throws {
+        let index = try JSONDecoder().decode(
+            Index.self, from: Data(contentsOf: Self.directory.appendingPathComponent("index.json")))
+        cases = index.cases
+        arrays = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent("arrays.bin")))
+    }
+
+    static var caseNames: [String] { shared?.cases.map(\.name) ?? [] }
+
+    func lookup(_ name: String) -> Case? { cases.first { $0.name == name } }
+
+    func file(_ c: Case) throws -> [UInt8] {
+        try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent(c.file)))
+    }
+
+    func bytes(_ ref: ArrayRef) -> [UInt8] { Array(arrays[ref.offset..<(ref.offset + ref.count)]) }
+
+    func floats(_ ref: ArrayRef) -> [Float] {
+        (0..<ref.count).map { i in
+            let o = ref.offset + 4 * i
+            let bits = UInt32(arrays[o]) | UInt32(arrays[o + 1]) << 8 | UInt32(arrays[o + 2]) << 16
+                | UInt32(arrays[o + 3]) << 24
+            return Float(bitPattern: bits)
+        }
+    }
+
+    /// Reads one fixture file by name (for tests that mutate real images).
+    static func file(named name: String) throws -> [UInt8] {
+        try [UInt8](Data(contentsOf: directory.appendingPathComponent(name)))
+    }
+
+    static func config() throws -> ImageProcessorConfig {
+        try ImageProcessorConfig.parse(Data(contentsOf: directory.appendingPathComponent("preprocessor_config.json")))
+    }
+}

@@ -1,0 +1,60 @@
+import Testing
+@testable import ImagePipeline
+
+/// Every fixture image, stage by stage, against PIL's decode, Pillow's resize and transformers' pixel values.
+@Suite struct ParityTests {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    func fixture(_ name: String) throws -> (ImageFixtures, ImageFixtures.Case) {
+        guard let fixtures = ImageFixtures.shared, let c = fixtures.lookup(name) else {
+            throw Failure(description: "fixture \(name) missing; run Tests/Reference/make_image_fixtures.py")
+        }
+        return (fixtures, c)
+    }
+
+    @Test("the fixture index is present and lists the expected variety of images")
+    func fixturesArePresent() throws {
+        let names = ImageFixtures.caseNames
+        #expect(names.count >= 25)
+        #expect(names.contains("png_rgb_large"))
+        #expect(names.contains("jpeg_cmyk_adobe"))
+    }
+
+    @Test("decoding gives PIL's RGB bytes (after EXIF transpose and convert_to_rgb)", arguments: ImageFixtures.caseNames)
+    func decodeMatchesPIL(name: String) throws {
+        let (fixtures, c) = try fixture(name)
+        let image = try ImageDecoder.decode(try fixtures.file(c))
+        #expect(image.width == c.width && image.height == c.height)
+        guard let decoded = c.decodedU8 else { return }
+        let expected = fixtures.bytes(decoded)
+        let differing = zip(image.pixels, expected).filter { $0 != $1 }.count
+        #expect(differing == 0, "\(name): \(differing) of \(expected.count) bytes differ")
+    }
+
+    @Test("resizing gives Pillow's uint8 bytes exactly", arguments: ImageFixtures.caseNames)
+    func resizeMatchesPillow(name: String) throws {
+        let (fixtures, c) = try fixture(name)
+        let image = try ImageDecoder.decode(try fixtures.file(c))
+        let filter = try #require(PillowResampler.Filter(rawValue: c.resample))
+        let resized = PillowResampler.resize(image, width: c.target[1], height: c.target[0], filter: filter)
+        let expected = fixtures.bytes(c.resizedU8)
+        let maxDiff = zip(resized.pixels, expected).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        #expect(resized.pixels.count == expected.count)
+        #expect(resized.pixels == expected, "\(name): max abs diff \(maxDiff)")
+    }
+
+    @Test("pixel values are bit-identical to BlipImageProcessorPil", arguments: ImageFixtures.caseNames)
+    func pixelValuesMatchTransformers(name: String) throws {
+        let (fixtures, c) = try fixture(name)
+        var config = try ImageFixtures.config()
+        config.size = .init(height: c.target[0], width: c.target[1])
+        config.resample = c.resample
+        let pixels = try ImagePreprocessor(config: config).pixelValues(from: try fixtures.file(c))
+        let expected = fixtures.floats(c.pixelValuesF32)
+        #expect(pixels.channels == 3 && pixels.height == c.target[0] && pixels.width == c.target[1])
+        let maxDiff = zip(pixels.values, expected).map { abs($0 - $1) }.max() ?? 0
+        let sameBits = zip(pixels.values, expected).allSatisfy { $0.bitPattern == $1.bitPattern }
+        #expect(pixels.values.count == expected.count)
+        #expect(sameBits, "\(name): max abs diff \(maxDiff)")
+    }
+}
