@@ -125,8 +125,10 @@ public struct ImageProcessorConfig: Codable, Sendable, Equatable {
     private static func describe(_ error: any Error) -> String {
         guard let decodingError = error as? DecodingError else { return "invalid JSON" }
         switch decodingError {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-             .dataCorrupted(let context):
+        case .keyNotFound(let key, let context):
+            let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            return "missing value at \(path)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? "invalid JSON" : "bad value at \(path)"
         @unknown default:

@@ -25,7 +25,9 @@ enum JPEGDecoder {
             let size = UInt(source.count)
             var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
             if tjDecompressHeader3(handle, base, size, &width, &height, &subsampling, &colorspace) != 0 {
-                throw failure(handle, headerOnly: true)
+                // libjpeg calls a zero height "Empty JPEG image"; name it like the PNG path does.
+                if segments.frameWidth == 0 || segments.frameHeight == 0 { throw ImageError.zeroSize(format: .jpeg) }
+                throw failure(handle)
             }
             // Bombs are refused here, before any scan is decoded.
             try options.checkDimensions(width: Int(width), height: Int(height), format: .jpeg)
@@ -42,7 +44,7 @@ enum JPEGDecoder {
                 // A warning still leaves a complete picture; only truncation is treated as fatal (see above).
                 let isWarning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
                 if !isWarning || errorString(handle).hasPrefix(prematureEndWarning) {
-                    throw failure(handle, headerOnly: false)
+                    throw failure(handle)
                 }
             }
             if isCMYK { PILColor.invertedCMYKToRGB(&pixels, pixelCount: pixelCount) }
@@ -58,7 +60,7 @@ enum JPEGDecoder {
 
     /// Maps a TurboJPEG failure to a typed error. The message is libjpeg's (it names the problem, never input
     /// bytes).
-    private static func failure(_ handle: tjhandle, headerOnly: Bool) -> ImageError {
+    private static func failure(_ handle: tjhandle) -> ImageError {
         let message = errorString(handle)
         if message.contains("Premature end") || message.contains("premature end") {
             return .truncated(format: .jpeg)
@@ -67,13 +69,16 @@ enum JPEGDecoder {
     }
 }
 
-/// A walk over the JPEG marker segments before the first scan, to find the Exif APP1 block.
+/// A walk over the JPEG marker segments before the first scan, to find the Exif APP1 block and the frame size.
 ///
 /// Every length is checked against the buffer; a malformed layout simply ends the walk (libjpeg then reports the
 /// real error when decoding).
 struct JPEGSegments {
     /// APP1 payload that starts with "Exif\0\0" (first one wins, as in PIL), prefix included.
     private(set) var exif: [UInt8]?
+    /// Width and height from the first SOFn segment, if one was reached.
+    private(set) var frameWidth: Int?
+    private(set) var frameHeight: Int?
 
     /// Markers that stand alone, without a length field: TEM and RST0...RST7.
     private static func isStandalone(_ marker: UInt8) -> Bool { marker == 0x01 || (0xD0...0xD7).contains(marker) }
@@ -81,6 +86,11 @@ struct JPEGSegments {
     private static let startOfScan: UInt8 = 0xDA
     private static let endOfImage: UInt8 = 0xD9
     private static let app1: UInt8 = 0xE1
+
+    /// SOF0...SOF15 carry the frame size, except DHT (C4), JPG (C8) and DAC (CC) which share the range.
+    private static func isStartOfFrame(_ marker: UInt8) -> Bool {
+        (0xC0...0xCF).contains(marker) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC
+    }
 
     init(_ bytes: [UInt8]) {
         var offset = 2  // past SOI
@@ -96,6 +106,12 @@ struct JPEGSegments {
             let payload = bytes[(offset + 4)..<(offset + 2 + length)]
             if marker == Self.app1, exif == nil, payload.starts(with: ExifOrientation.exifPrefix) {
                 exif = Array(payload)
+            }
+            // SOF payload: precision (1), height (2), width (2), ...
+            if Self.isStartOfFrame(marker), frameWidth == nil, payload.count >= 5 {
+                let p = payload.startIndex
+                frameHeight = Int(payload[p + 1]) << 8 | Int(payload[p + 2])
+                frameWidth = Int(payload[p + 3]) << 8 | Int(payload[p + 4])
             }
             offset += 2 + length
         }

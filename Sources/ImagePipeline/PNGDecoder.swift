@@ -120,7 +120,7 @@ enum PNGDecoder {
             }
         }
         let truncation: Set<Int32> = [
-            Int32(SPNG_EOF.rawValue), Int32(SPNG_EIDAT_TOO_SHORT.rawValue), Int32(SPNG_EIO.rawValue),
+            Int32(SPNG_IO_EOF.rawValue), Int32(SPNG_EOF.rawValue), Int32(SPNG_EIDAT_TOO_SHORT.rawValue),
         ]
         if truncation.contains(status) { throw ImageError.truncated(format: .png) }
         let reason = spng_strerror(status).map { String(cString: $0) } ?? "error \(status)"
