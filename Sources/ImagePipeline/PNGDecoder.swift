@@ -5,7 +5,8 @@ import CSpng
 ///
 /// PIL's modes decide the numbers: 16-bit RGB/RGBA/gray+alpha are read by their most significant byte (what
 /// libspng's 8-bit formats do); 16-bit gray is PIL mode "I;16", whose RGB conversion clips at 255 (not a shift);
-/// 1/2/4-bit gray is scaled to 8 bits; palette and tRNS give alpha, which `DecodeOptions.alphaHandling` flattens.
+/// 1/2/4-bit gray is scaled to 8 bits; palette and tRNS give alpha, which `DecodeOptions.alphaHandling` flattens
+/// (tRNS colour keys follow PIL's own comparison rules, see `decode`).
 enum PNGDecoder {
     /// Offsets of width and height inside the file: signature (8) + chunk length (4) + "IHDR" (4).
     private static let ihdrWidthOffset = 16
@@ -38,24 +39,48 @@ enum PNGDecoder {
             let alpha: DecodeOptions.AlphaHandling = hasAlpha ? options.alphaHandling : .drop
 
             let image: RGBImage
-            if colorType == Int(SPNG_COLOR_TYPE_GRAYSCALE.rawValue) && ihdr.bit_depth == 16 {
-                if hasTRNS {
-                    // PIL's handling of a tRNS key on "I;16" is not a plain mode conversion; refuse rather
-                    // than guess. (No known camera or browser writes these.)
-                    throw ImageError.unsupportedFeature(format: .png, feature: "16-bit grayscale with tRNS")
-                }
+            let isGray = colorType == Int(SPNG_COLOR_TYPE_GRAYSCALE.rawValue)
+            let isTruecolor = colorType == Int(SPNG_COLOR_TYPE_TRUECOLOR.rawValue)
+            if isGray && ihdr.bit_depth == 16 {
                 let samples = try decodeGray16(ctx, pixelCount: pixelCount, bytes: bytes, options: options)
+                // PIL "I;16" -> "RGB" clips at 255. With a tRNS key PIL compares the clipped value with the key's
+                // low byte (key 300 makes 44 transparent); a transparent pixel composites to white.
+                let key = hasTRNS && alpha == .compositeOnWhite ? Int(trns.gray & 0xFF) : nil
                 var rgb = [UInt8](repeating: 0, count: pixelCount * 3)
                 for i in 0..<pixelCount {
-                    // PIL "I;16" -> "RGB" clips to 255 rather than scaling.
-                    let v = UInt8(clamping: samples[i])
+                    let clipped = UInt8(clamping: samples[i])
+                    let v = Int(clipped) == key ? 255 : clipped
                     rgb[3 * i] = v
                     rgb[3 * i + 1] = v
                     rgb[3 * i + 2] = v
                 }
                 image = RGBImage(width: width, height: height, pixels: rgb)
+            } else if hasTRNS && (isGray || isTruecolor) {
+                // A colour key. libspng compares raw samples; PIL compares its 8-bit pixel with the key as stored
+                // in `info["transparency"]`, which differs for 1/2/4-bit gray (scaled pixel vs raw key, except
+                // 1-bit whose key PIL scales) and 16-bit RGB (most significant byte vs the key's low byte). Apply
+                // PIL's rule ourselves on the 8-bit decode.
+                var rgba = try decodeRGBA8(ctx, pixelCount: pixelCount, bytes: bytes, options: options, flags: 0)
+                let key: (Int, Int, Int)
+                if isGray {
+                    let g = ihdr.bit_depth == 1 ? Int(trns.gray) * 255 : Int(trns.gray)
+                    key = (g, g, g)
+                } else if ihdr.bit_depth == 16 {
+                    key = (Int(trns.red & 0xFF), Int(trns.green & 0xFF), Int(trns.blue & 0xFF))
+                } else {
+                    key = (Int(trns.red), Int(trns.green), Int(trns.blue))
+                }
+                for i in 0..<pixelCount {
+                    let matches = Int(rgba[4 * i]) == key.0 && Int(rgba[4 * i + 1]) == key.1
+                        && Int(rgba[4 * i + 2]) == key.2
+                    rgba[4 * i + 3] = matches ? 0 : 255
+                }
+                PILColor.rgbaToRGB(&rgba, pixelCount: pixelCount, alpha: alpha)
+                image = RGBImage(width: width, height: height, pixels: rgba)
             } else {
-                var rgba = try decodeRGBA8(ctx, pixelCount: pixelCount, bytes: bytes, options: options)
+                // Palette alpha (tRNS per index) is applied by libspng exactly as PIL does.
+                let flags = Int32(SPNG_DECODE_TRNS.rawValue)
+                var rgba = try decodeRGBA8(ctx, pixelCount: pixelCount, bytes: bytes, options: options, flags: flags)
                 PILColor.rgbaToRGB(&rgba, pixelCount: pixelCount, alpha: alpha)
                 image = RGBImage(width: width, height: height, pixels: rgba)
             }
@@ -63,7 +88,9 @@ enum PNGDecoder {
         }
     }
 
-    private static func decodeRGBA8(_ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions) throws -> [UInt8] {
+    private static func decodeRGBA8(
+        _ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions, flags: Int32
+    ) throws -> [UInt8] {
         let format = Int32(SPNG_FMT_RGBA8.rawValue)
         var length = 0
         try check(spng_decoded_image_size(ctx, format, &length), bytes, options)
@@ -72,13 +99,15 @@ enum PNGDecoder {
         }
         var pixels = [UInt8](repeating: 0, count: length)
         let status = pixels.withUnsafeMutableBytes { out in
-            spng_decode_image(ctx, out.baseAddress, length, format, Int32(SPNG_DECODE_TRNS.rawValue))
+            spng_decode_image(ctx, out.baseAddress, length, format, flags)
         }
         try check(status, bytes, options)
         return pixels
     }
 
-    private static func decodeGray16(_ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions) throws -> [UInt16] {
+    private static func decodeGray16(
+        _ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions
+    ) throws -> [UInt16] {
         // SPNG_FMT_PNG keeps the file's layout (one 16-bit sample per pixel here) in host byte order.
         let format = Int32(SPNG_FMT_PNG.rawValue)
         var length = 0

@@ -87,17 +87,15 @@ public enum PillowResampler {
     public static func resize(_ image: RGBImage, width: Int, height: Int, filter: Filter = .bicubic) -> RGBImage {
         precondition(width > 0 && height > 0, "resize target must be positive")
         let needsHorizontal = width != image.width, needsVertical = height != image.height
+        let horizontalCoefficients = { Coefficients(inSize: image.width, outSize: width, filter: filter) }
+        let verticalCoefficients = { Coefficients(inSize: image.height, outSize: height, filter: filter) }
         if needsHorizontal && needsVertical && verticalFirst(image: image, width: width, height: height) {
-            let tall = vertical(image, coefficients: Coefficients(inSize: image.height, outSize: height, filter: filter))
-            return horizontal(tall, coefficients: Coefficients(inSize: image.width, outSize: width, filter: filter))
+            let tall = vertical(image, coefficients: verticalCoefficients())
+            return horizontal(tall, coefficients: horizontalCoefficients())
         }
         var current = image
-        if needsHorizontal {
-            current = horizontal(current, coefficients: Coefficients(inSize: image.width, outSize: width, filter: filter))
-        }
-        if needsVertical {
-            current = vertical(current, coefficients: Coefficients(inSize: image.height, outSize: height, filter: filter))
-        }
+        if needsHorizontal { current = horizontal(current, coefficients: horizontalCoefficients()) }
+        if needsVertical { current = vertical(current, coefficients: verticalCoefficients()) }
         return current
     }
 

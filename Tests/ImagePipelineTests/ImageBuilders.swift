@@ -55,7 +55,9 @@ enum ImageBuilders {
 
     /// An APP1 Exif segment holding one IFD0 entry: Orientation = `orientation`, in either byte order.
     static func exifSegment(orientation: UInt16, bigEndian: Bool) -> [UInt8] {
-        func u16(_ v: UInt16) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func u16(_ v: UInt16) -> [UInt8] {
+            bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)]
+        }
         func u32(_ v: UInt32) -> [UInt8] { bigEndian ? bigEndian32(v) : Array(bigEndian32(v).reversed()) }
         var tiff: [UInt8] = bigEndian ? [0x4D, 0x4D, 0x00, 0x2A] : [0x49, 0x49, 0x2A, 0x00]
         tiff += u32(8)  // IFD0 right after the header

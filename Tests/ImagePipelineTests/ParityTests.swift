@@ -15,12 +15,13 @@ import Testing
     @Test("the fixture index is present and lists the expected variety of images")
     func fixturesArePresent() throws {
         let names = ImageFixtures.caseNames
-        #expect(names.count >= 25)
+        #expect(names.count >= 38)
         #expect(names.contains("png_rgb_large"))
         #expect(names.contains("jpeg_cmyk_adobe"))
     }
 
-    @Test("decoding gives PIL's RGB bytes (after EXIF transpose and convert_to_rgb)", arguments: ImageFixtures.caseNames)
+    @Test("decoding gives PIL's RGB bytes (after EXIF transpose and convert_to_rgb)",
+          arguments: ImageFixtures.caseNames)
     func decodeMatchesPIL(name: String) throws {
         let (fixtures, c) = try fixture(name)
         let image = try ImageDecoder.decode(try fixtures.file(c))
@@ -56,5 +57,31 @@ import Testing
         let sameBits = zip(pixels.values, expected).allSatisfy { $0.bitPattern == $1.bitPattern }
         #expect(pixels.values.count == expected.count)
         #expect(sameBits, "\(name): max abs diff \(maxDiff)")
+    }
+
+    @Test("alpha over white matches PIL for all 65536 value/alpha pairs")
+    func overWhiteTable() throws {
+        let table = try ImageDecoder.decode(try ImageFixtures.file(named: "table_over_white.png"))
+        var mismatches = 0
+        for alpha in 0..<256 {
+            for value in 0..<256 where PILColor.overWhite(UInt8(value), alpha: UInt8(alpha))
+                != table.pixels[(alpha * 256 + value) * 3] {
+                mismatches += 1
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test("CMYK to RGB matches PIL for all 65536 ink/black pairs")
+    func cmykTable() throws {
+        let table = try ImageDecoder.decode(try ImageFixtures.file(named: "table_cmyk_to_rgb.png"))
+        var mismatches = 0
+        for black in 0..<256 {
+            for value in 0..<256 where PILColor.cmykChannel(UInt8(value), black: UInt8(black))
+                != table.pixels[(black * 256 + value) * 3] {
+                mismatches += 1
+            }
+        }
+        #expect(mismatches == 0)
     }
 }

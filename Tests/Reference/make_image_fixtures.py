@@ -12,6 +12,8 @@ All arrays are concatenated into images/arrays.bin (little-endian); images/index
 Offline, seeded and deterministic. Run from the repository root:
     python3 Tests/Reference/make_image_fixtures.py
 """
+import ctypes
+import ctypes.util
 import io
 import json
 import os
@@ -81,6 +83,44 @@ def write_png(arr, bit_depth, color_type, extra_chunks=()):
     return b"\x89PNG\r\n\x1a\n" + body
 
 
+def write_png_packed(samples, bit_depth, color_type, extra_chunks=()):
+    """PNG with 1/2/4-bit gray samples (PIL writes those only via mode "1"), packed MSB first, filter 0."""
+    h, w = samples.shape
+    per_byte = 8 // bit_depth
+    rows = []
+    for y in range(h):
+        row = bytearray((w + per_byte - 1) // per_byte)
+        for x in range(w):
+            row[x // per_byte] |= int(samples[y, x]) << (8 - bit_depth * (x % per_byte + 1))
+        rows.append(b"\x00" + bytes(row))
+    ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 0)
+    body = png_chunk(b"IHDR", ihdr)
+    for kind, data in extra_chunks:
+        body += png_chunk(kind, data)
+    body += png_chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + png_chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+def turbojpeg_ycck(cmyk, quality=90):
+    """A YCCK JPEG (what libjpeg writes for CMYK input), made by calling the system libturbojpeg through ctypes
+    because PIL only writes plain CMYK JPEGs."""
+    lib = ctypes.CDLL(ctypes.util.find_library("turbojpeg") or "libturbojpeg.so.0")
+    lib.tjInitCompress.restype = ctypes.c_void_p
+    handle = lib.tjInitCompress()
+    h, w, _ = cmyk.shape
+    src = np.ascontiguousarray(cmyk, dtype=np.uint8)
+    out = ctypes.POINTER(ctypes.c_ubyte)()
+    size = ctypes.c_ulong(0)
+    tjpf_cmyk, tjsamp_420 = 11, 2
+    rc = lib.tjCompress2(ctypes.c_void_p(handle), src.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)), w, 0, h,
+                         tjpf_cmyk, ctypes.byref(out), ctypes.byref(size), tjsamp_420, quality, 0)
+    assert rc == 0, "tjCompress2 failed"
+    data = ctypes.string_at(out, size.value)
+    lib.tjFree(out)
+    lib.tjDestroy(ctypes.c_void_p(handle))
+    return data
+
+
 def save(img, fmt, **kw):
     b = io.BytesIO()
     img.save(b, fmt, **kw)
@@ -145,6 +185,30 @@ def cases():
     out.append(("png_alpha_ramp", "png", save(Image.fromarray(ramp, "RGBA"), "PNG"), (8, 8)))
     a = smooth_rgb(37, 53)
     out.append(("png_rgb_bilinear", "png", save(Image.fromarray(a), "PNG"), (20, 30), 2))
+    # tRNS colour keys, where PIL's rules are its own: 2/4-bit gray compares the scaled sample with the raw key,
+    # 16-bit gray ("I;16") and 16-bit RGB compare 8-bit values with the key's low byte.
+    g2 = (np.arange(23 * 9).reshape(9, 23) * 7) % 4
+    out.append(("png_gray2_trns", "png", write_png_packed(g2, 2, 0, [(b"tRNS", struct.pack(">H", 2))]), (24, 28)))
+    g2z = (np.arange(23 * 9).reshape(9, 23) * 5) % 4
+    out.append(("png_gray2_trns0", "png", write_png_packed(g2z, 2, 0, [(b"tRNS", struct.pack(">H", 0))]),
+                (24, 28)))
+    g4 = (np.arange(21 * 11).reshape(11, 21) * 3) % 16
+    out.append(("png_gray4_trns", "png", write_png_packed(g4, 4, 0, [(b"tRNS", struct.pack(">H", 5))]), (24, 28)))
+    g16t = (smooth_rgb(13, 17)[..., 0].astype(np.uint16) + 200) % 400
+    g16t[0, :6] = [300, 44, 100, 556, 255, 256]
+    out.append(("png_gray16_trns", "png", write_png(g16t, 16, 0, [(b"tRNS", struct.pack(">H", 300))]), (24, 28)))
+    rgb8t = smooth_rgb(15, 19)
+    rgb8t[2:5, 3:9] = (10, 20, 30)
+    out.append(("png_rgb_trns", "png", write_png(rgb8t, 8, 2, [(b"tRNS", struct.pack(">HHH", 10, 20, 30))]),
+                (24, 28)))
+    rgb16t = smooth_rgb(15, 19).astype(np.uint16) * 257
+    rgb16t[2:5, 3:9] = (256, 512, 768)  # MSB (1, 2, 3)
+    rgb16t[7:9, :] = (1, 2, 3)  # MSB (0, 0, 0)
+    rgb16t[10, :] = (0, 0, 0)
+    out.append(("png_rgb16_trns", "png", write_png(rgb16t, 16, 2, [(b"tRNS", struct.pack(">HHH", 256, 512, 768))]),
+                (24, 28)))
+    a = smooth_rgb(26, 31, channels=4)
+    out.append(("jpeg_ycck", "jpg", turbojpeg_ycck(a), (24, 28)))
     # Pillow 13 runs the vertical pass first iff the height drops by more than twice the width's drop
     # (python-pillow/Pillow#9549): one case on each side of that boundary.
     a = smooth_rgb(50, 30)
@@ -197,6 +261,17 @@ def main():
         if rgb.shape[0] * rgb.shape[1] <= MAX_DECODED_PIXELS:
             case["decoded_u8"] = put(rgb.astype(np.uint8))
         index["cases"].append(case)
+    # Exhaustive colour-conversion tables (256 x 256, row = alpha or black, column = value), from PIL itself.
+    v, k = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8))
+    rgba = np.stack([v, v, v, k], -1)
+    white = Image.new("RGBA", (256, 256), (255, 255, 255, 255))
+    over_white = np.array(Image.alpha_composite(white, Image.fromarray(rgba, "RGBA")).convert("RGB"))[..., 0]
+    cmyk = np.stack([v, v, v, k], -1)
+    cmyk_rgb = np.array(Image.frombytes("CMYK", (256, 256), cmyk.tobytes()).convert("RGB"))[..., 0]
+    # Stored as 8-bit gray PNGs (they compress ~10x); the tests read them with the pipeline's own gray PNG path.
+    for name, table in [("table_over_white.png", over_white), ("table_cmyk_to_rgb.png", cmyk_rgb)]:
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(save(Image.fromarray(table.astype(np.uint8), "L"), "PNG", optimize=True))
     with open(os.path.join(OUT, "arrays.bin"), "wb") as f:
         f.write(bytes(blob))
     with open(os.path.join(OUT, "index.json"), "w") as f:
