@@ -12,8 +12,9 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
 
     /// TIFF tag number of Orientation in IFD0.
     static let orientationTag: UInt16 = 0x0112
-    /// TIFF type SHORT, the only type the Orientation tag may have.
+    /// TIFF types SHORT (what the standard prescribes for Orientation) and LONG (which PIL reads as well).
     static let shortType: UInt16 = 3
+    static let longType: UInt16 = 4
     /// Bytes of one IFD entry: tag, type, count, value/offset.
     static let ifdEntrySize = 12
     /// More IFD0 entries than this means a malformed block; real files have a few dozen.
@@ -26,6 +27,19 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
     /// Returns nil when there is no usable tag (absent, malformed, or out of 1...8): the image is then left as is,
     /// like PIL does.
     public static func parse(exif: [UInt8]) -> ExifOrientation? {
+        tagValue(exif: exif).flatMap { ExifOrientation(rawValue: $0) }
+    }
+
+    /// The orientation `PIL.ImageOps.exif_transpose` would use: the EXIF tag if the block has one (whatever its
+    /// value), else the XMP `tiff:Orientation` (Pillow's `getexif` falls back to it), else none.
+    static func resolve(exif: [UInt8]?, xmp: [UInt8]?) -> ExifOrientation? {
+        if let exif, let value = tagValue(exif: exif) { return ExifOrientation(rawValue: value) }
+        if let xmp, let value = xmpValue(xmp) { return ExifOrientation(rawValue: value) }
+        return nil
+    }
+
+    /// The raw Orientation value in IFD0, or nil when the block has no readable tag.
+    static func tagValue(exif: [UInt8]) -> Int? {
         let tiff = exif.starts(with: exifPrefix) ? Array(exif.dropFirst(exifPrefix.count)) : exif
         let reader: ByteReader
         if tiff.starts(with: [0x49, 0x49, 0x2A, 0x00]) {
@@ -35,14 +49,51 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
         } else {
             return nil
         }
-        guard let ifdOffset = reader.u32(at: 4), let count = reader.u16(at: Int(ifdOffset)),
-              Int(count) <= maxIFDEntries else { return nil }
+        guard let ifdOffset = reader.u32(at: 4), ifdOffset <= UInt32(Int32.max),
+              let count = reader.u16(at: Int(ifdOffset)), Int(count) <= maxIFDEntries else { return nil }
         for entry in 0..<Int(count) {
             let at = Int(ifdOffset) + 2 + entry * ifdEntrySize
             guard let tag = reader.u16(at: at) else { return nil }
             guard tag == orientationTag else { continue }
-            guard reader.u16(at: at + 2) == shortType, let value = reader.u16(at: at + 8) else { return nil }
-            return ExifOrientation(rawValue: Int(value))
+            // PIL reads the tag whatever its integer type; SHORT is what the standard prescribes.
+            switch reader.u16(at: at + 2) {
+            case shortType: return reader.u16(at: at + 8).map(Int.init)
+            case longType: return reader.u32(at: at + 8).map { Int($0) }
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    /// Pillow's XMP fallback: the first `tiff:Orientation="d` or `tiff:Orientation>d` (one ASCII digit).
+    static func xmpValue(_ xmp: [UInt8]) -> Int? {
+        let key = Array("tiff:Orientation".utf8)
+        let quote = UInt8(ascii: "\""), equals = UInt8(ascii: "="), close = UInt8(ascii: ">")
+        let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
+        var start = 0
+        while start + key.count < xmp.count {
+            guard let found = firstIndex(of: key, in: xmp, from: start) else { return nil }
+            var at = found + key.count
+            if at + 1 < xmp.count, xmp[at] == equals, xmp[at + 1] == quote {
+                at += 2
+            } else if at < xmp.count, xmp[at] == close {
+                at += 1
+            } else {
+                start = found + 1
+                continue
+            }
+            if at < xmp.count, (zero...nine).contains(xmp[at]) { return Int(xmp[at] - zero) }
+            start = found + 1
+        }
+        return nil
+    }
+
+    private static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        var i = start
+        while i <= haystack.count - needle.count {
+            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
         }
         return nil
     }

@@ -10,8 +10,8 @@ public enum ImageDecoder {
         case .jpeg: decoded = try JPEGDecoder.decode(bytes, options: options)
         case .png: decoded = try PNGDecoder.decode(bytes, options: options)
         }
-        guard options.applyExifOrientation, let exif = decoded.exif,
-              let orientation = ExifOrientation.parse(exif: exif) else {
+        guard options.applyExifOrientation,
+              let orientation = ExifOrientation.resolve(exif: decoded.exif, xmp: decoded.xmp) else {
             return decoded.image
         }
         return orientation.apply(to: decoded.image)

@@ -17,8 +17,6 @@ public enum ImageError: Error, Equatable, CustomStringConvertible, Sendable {
     case truncated(format: ImageFormat)
     /// The decoder rejected the data; `reason` comes from the decoder library, not from the input.
     case corrupt(format: ImageFormat, reason: String)
-    /// The image uses a feature this pipeline does not handle.
-    case unsupportedFeature(format: ImageFormat, feature: String)
     /// The preprocessor configuration cannot be used.
     case invalidConfig(String)
 
@@ -38,8 +36,6 @@ public enum ImageError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(format) data is truncated"
         case .corrupt(let format, let reason):
             return "\(format) data is corrupt: \(reason)"
-        case .unsupportedFeature(let format, let feature):
-            return "\(format) feature not supported: \(feature)"
         case .invalidConfig(let message):
             return "invalid image processor config: \(message)"
         }

@@ -50,7 +50,7 @@ enum JPEGDecoder {
             if isCMYK { PILColor.invertedCMYKToRGB(&pixels, pixelCount: pixelCount) }
             return RGBImage(width: Int(width), height: Int(height), pixels: pixels)
         }
-        return DecodedImage(format: .jpeg, image: image, exif: segments.exif)
+        return DecodedImage(format: .jpeg, image: image, exif: segments.exif, xmp: segments.xmp)
     }
 
     private static func errorString(_ handle: tjhandle) -> String {
@@ -74,8 +74,10 @@ enum JPEGDecoder {
 /// Every length is checked against the buffer; a malformed layout simply ends the walk (libjpeg then reports the
 /// real error when decoding).
 struct JPEGSegments {
-    /// APP1 payload that starts with "Exif\0\0" (first one wins, as in PIL), prefix included.
+    /// APP1 payloads that start with "Exif\0\0", prefix included; PIL appends later ones (minus their prefix).
     private(set) var exif: [UInt8]?
+    /// The last XMP APP1 packet (PIL keeps the last), after its namespace header.
+    private(set) var xmp: [UInt8]?
     /// Width and height from the first SOFn segment, if one was reached.
     private(set) var frameWidth: Int?
     private(set) var frameHeight: Int?
@@ -86,6 +88,7 @@ struct JPEGSegments {
     private static let startOfScan: UInt8 = 0xDA
     private static let endOfImage: UInt8 = 0xD9
     private static let app1: UInt8 = 0xE1
+    private static let xmpHeader = Array("http://ns.adobe.com/xap/1.0/".utf8) + [0]
 
     /// SOF0...SOF15 carry the frame size, except DHT (C4), JPG (C8) and DAC (CC) which share the range.
     private static func isStartOfFrame(_ marker: UInt8) -> Bool {
@@ -104,8 +107,14 @@ struct JPEGSegments {
             let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
             guard length >= 2, offset + 2 + length <= bytes.count else { return }
             let payload = bytes[(offset + 4)..<(offset + 2 + length)]
-            if marker == Self.app1, exif == nil, payload.starts(with: ExifOrientation.exifPrefix) {
-                exif = Array(payload)
+            if marker == Self.app1, payload.starts(with: ExifOrientation.exifPrefix) {
+                if exif == nil {
+                    exif = Array(payload)
+                } else {
+                    exif? += payload.dropFirst(ExifOrientation.exifPrefix.count)
+                }
+            } else if marker == Self.app1, payload.starts(with: Self.xmpHeader) {
+                xmp = Array(payload.dropFirst(Self.xmpHeader.count))
             }
             // SOF payload: precision (1), height (2), width (2), ...
             if Self.isStartOfFrame(marker), frameWidth == nil, payload.count >= 5 {

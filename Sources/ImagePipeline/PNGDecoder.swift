@@ -84,7 +84,7 @@ enum PNGDecoder {
                 PILColor.rgbaToRGB(&rgba, pixelCount: pixelCount, alpha: alpha)
                 image = RGBImage(width: width, height: height, pixels: rgba)
             }
-            return DecodedImage(format: .png, image: image, exif: readExif(ctx))
+            return DecodedImage(format: .png, image: image, exif: readExif(ctx), xmp: readXMP(ctx))
         }
     }
 
@@ -131,6 +131,27 @@ enum PNGDecoder {
             Array(UnsafeBufferPointer(start: $0, count: exif.length))
         }
     }
+
+    /// The text chunk PIL reads XMP from ("XML:com.adobe.xmp", normally iTXt), if any.
+    private static func readXMP(_ ctx: OpaquePointer) -> [UInt8]? {
+        var count: UInt32 = 0
+        guard spng_get_text(ctx, nil, &count) == 0, count > 0 else { return nil }
+        var texts = [spng_text](repeating: spng_text(), count: Int(count))
+        guard spng_get_text(ctx, &texts, &count) == 0 else { return nil }
+        for var text in texts.prefix(Int(count)) {
+            let keyword = withUnsafeBytes(of: &text.keyword) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard keyword == xmpKeyword, let data = text.text else { continue }
+            return data.withMemoryRebound(to: UInt8.self, capacity: text.length) {
+                Array(UnsafeBufferPointer(start: $0, count: text.length))
+            }
+        }
+        return nil
+    }
+
+    /// The keyword of the text chunk holding XMP.
+    private static let xmpKeyword = "XML:com.adobe.xmp"
 
     /// Turns a libspng status into a typed error.
     private static func check(_ status: Int32, _ bytes: [UInt8], _ options: DecodeOptions) throws {

@@ -49,9 +49,9 @@ import Testing
         var hugeCount = good
         hugeCount[14...15] = [0xFF, 0xFF]
         #expect(ExifOrientation.parse(exif: hugeCount) == nil)
-        // Wrong TIFF type for Orientation (LONG instead of SHORT).
+        // A non-integer TIFF type for Orientation (UNDEFINED).
         var wrongType = good
-        wrongType[19] = 4
+        wrongType[19] = 7
         #expect(ExifOrientation.parse(exif: wrongType) == nil)
         // Not TIFF at all.
         #expect(ExifOrientation.parse(exif: Array("Exif\0\0XXXXXXXX".utf8)) == nil)
@@ -73,5 +73,20 @@ import Testing
         #expect(reds(.rotate90Clockwise) == [3, 0, 4, 1, 5, 2])
         #expect(reds(.transverse) == [5, 2, 4, 1, 3, 0])
         #expect(reds(.rotate90CounterClockwise) == [2, 5, 1, 4, 0, 3])
+    }
+
+    @Test("the XMP fallback reads tiff:Orientation the way Pillow's pattern does")
+    func xmpFallback() {
+        func value(_ text: String) -> Int? { ExifOrientation.xmpValue(Array(text.utf8)) }
+        #expect(value(#"<rdf:Description tiff:Orientation="6"/>"#) == 6)
+        #expect(value("<tiff:Orientation>8</tiff:Orientation>") == 8)
+        #expect(value(#"tiff:Orientation='6' tiff:Orientation="3""#) == 3)  // first match of the whole pattern
+        #expect(value(#"tiff:Orientation="x""#) == nil)
+        #expect(value("tiff:Orientation") == nil)
+        #expect(value("") == nil)
+        // EXIF, when it has the tag, wins over XMP even with a value PIL ignores.
+        let exif = Array(ImageBuilders.exifSegment(orientation: 1, bigEndian: false).dropFirst(4))
+        #expect(ExifOrientation.resolve(exif: exif, xmp: Array(#"tiff:Orientation="6""#.utf8)) == .normal)
+        #expect(ExifOrientation.resolve(exif: nil, xmp: Array(#"tiff:Orientation="6""#.utf8)) == .rotate90Clockwise)
     }
 }

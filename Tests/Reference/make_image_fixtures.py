@@ -24,7 +24,7 @@ import zlib
 import numpy as np
 import PIL
 import transformers
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 from transformers import AutoImageProcessor
 from transformers.image_transforms import convert_to_rgb
 
@@ -220,6 +220,14 @@ def cases():
     for o in range(1, 9):
         out.append((f"jpeg_exif_{o}", "jpg", save(base, "JPEG", quality=95, exif=exif_bytes(o)), (16, 24)))
     out.append(("png_exif_6", "png", save(base, "PNG", exif=exif_bytes(6)), (16, 24)))
+    # XMP orientation, which Pillow's getexif falls back to when EXIF has no Orientation tag.
+    xmp6 = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description tiff:Orientation="6"/></x:xmpmeta>'
+    xmp8 = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><tiff:Orientation>8</tiff:Orientation></x:xmpmeta>'
+    out.append(("jpeg_xmp_6", "jpg", save(base, "JPEG", quality=95, xmp=xmp6), (16, 24)))
+    out.append(("jpeg_exif_3_xmp_6", "jpg", save(base, "JPEG", quality=95, exif=exif_bytes(3), xmp=xmp6), (16, 24)))
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp8.decode())
+    out.append(("png_xmp_8", "png", save(base, "PNG", pnginfo=info), (16, 24)))
     return out
 
 
