@@ -77,6 +77,10 @@ enum PNGDecoder {
                 }
                 PILColor.rgbaToRGB(&rgba, pixelCount: pixelCount, alpha: alpha)
                 image = RGBImage(width: width, height: height, pixels: rgba)
+            } else if isTruecolor && ihdr.bit_depth == 8 {
+                // The common case: the file's own layout, no conversion (and 3 bytes per pixel at peak, not 7).
+                let rgb = try decodeRGB8(ctx, pixelCount: pixelCount, bytes: bytes, options: options)
+                image = RGBImage(width: width, height: height, pixels: rgb)
             } else {
                 // Palette alpha (tRNS per index) is applied by libspng exactly as PIL does.
                 let flags = Int32(SPNG_DECODE_TRNS.rawValue)
@@ -100,6 +104,23 @@ enum PNGDecoder {
         var pixels = [UInt8](repeating: 0, count: length)
         let status = pixels.withUnsafeMutableBytes { out in
             spng_decode_image(ctx, out.baseAddress, length, format, flags)
+        }
+        try check(status, bytes, options)
+        return pixels
+    }
+
+    private static func decodeRGB8(
+        _ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions
+    ) throws -> [UInt8] {
+        let format = Int32(SPNG_FMT_RGB8.rawValue)
+        var length = 0
+        try check(spng_decoded_image_size(ctx, format, &length), bytes, options)
+        guard length == pixelCount * 3 else {
+            throw ImageError.corrupt(format: .png, reason: "unexpected decoded size")
+        }
+        var pixels = [UInt8](repeating: 0, count: length)
+        let status = pixels.withUnsafeMutableBytes { out in
+            spng_decode_image(ctx, out.baseAddress, length, format, 0)
         }
         try check(status, bytes, options)
         return pixels
