@@ -19,10 +19,12 @@ struct ImageFixtures: Sendable {
         let resizedU8: ArrayRef
         let pixelValuesF32: ArrayRef
         let decodedU8: ArrayRef?
+        let decodedDropAlphaU8: ArrayRef?
 
         enum CodingKeys: String, CodingKey {
             case name, file, mode, width, height, target, resample
             case resizedU8 = "resized_u8", pixelValuesF32 = "pixel_values_f32", decodedU8 = "decoded_u8"
+            case decodedDropAlphaU8 = "decoded_drop_alpha_u8"
         }
 
         var description: String { name }

@@ -32,6 +32,17 @@ import Testing
         #expect(differing == 0, "\(name): \(differing) of \(expected.count) bytes differ")
     }
 
+    @Test("with alpha dropped, decoding gives PIL's plain convert(\"RGB\") bytes", arguments: ImageFixtures.caseNames)
+    func decodeDropAlphaMatchesPIL(name: String) throws {
+        let (fixtures, c) = try fixture(name)
+        guard let reference = c.decodedDropAlphaU8 else { return }
+        let image = try ImageDecoder.decode(try fixtures.file(c), options: DecodeOptions(alphaHandling: .drop))
+        let expected = fixtures.bytes(reference)
+        let differing = zip(image.pixels, expected).filter { $0 != $1 }.count
+        #expect(image.pixels.count == expected.count)
+        #expect(differing == 0, "\(name): \(differing) of \(expected.count) bytes differ")
+    }
+
     @Test("resizing gives Pillow's uint8 bytes exactly", arguments: ImageFixtures.caseNames)
     func resizeMatchesPillow(name: String) throws {
         let (fixtures, c) = try fixture(name)

@@ -177,11 +177,11 @@ def cases():
     la = smooth_rgb(19, 29, channels=2)
     out.append(("png_gray_alpha", "png", write_png(la, 8, 4), (24, 28)))
     out.append(("png_gray_alpha16", "png", write_png(la.astype(np.uint16) * 257 + 5, 16, 4), (24, 28)))
-    ramp = np.zeros((16, 256, 4), dtype=np.uint8)  # every byte value under 16 alpha levels
+    ramp = np.zeros((8, 256, 4), dtype=np.uint8)  # every byte value under 8 alpha levels (0 ... 252)
     ramp[..., 0] = np.arange(256)
     ramp[..., 1] = 255 - np.arange(256)
     ramp[..., 2] = (np.arange(256) * 7) % 256
-    ramp[..., 3] = (np.arange(16) * 17)[:, None]
+    ramp[..., 3] = (np.arange(8) * 36)[:, None]
     out.append(("png_alpha_ramp", "png", save(Image.fromarray(ramp, "RGBA"), "PNG"), (8, 8)))
     a = smooth_rgb(37, 53)
     out.append(("png_rgb_bilinear", "png", save(Image.fromarray(a), "PNG"), (20, 30), 2))
@@ -268,6 +268,9 @@ def main():
                 "resized_u8": put(resized.astype(np.uint8)), "pixel_values_f32": put(pv)}
         if rgb.shape[0] * rgb.shape[1] <= MAX_DECODED_PIXELS:
             case["decoded_u8"] = put(rgb.astype(np.uint8))
+            # Images with transparency: also plain convert("RGB") (alpha dropped), which is what load_image returns.
+            if "A" in img.getbands() or img.info.get("transparency") is not None:
+                case["decoded_drop_alpha_u8"] = put(np.array(img.convert("RGB")).astype(np.uint8))
         index["cases"].append(case)
     # Exhaustive colour-conversion tables (256 x 256, row = alpha or black, column = value), from PIL itself.
     v, k = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8))
@@ -283,7 +286,7 @@ def main():
     with open(os.path.join(OUT, "arrays.bin"), "wb") as f:
         f.write(bytes(blob))
     with open(os.path.join(OUT, "index.json"), "w") as f:
-        json.dump(index, f, indent=1)
+        json.dump(index, f, indent=0)
         f.write("\n")
     print(f"{len(index['cases'])} cases, arrays.bin {len(blob)} bytes")
 
