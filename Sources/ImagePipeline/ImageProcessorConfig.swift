@@ -79,13 +79,21 @@ public struct ImageProcessorConfig: Codable, Sendable, Equatable {
         return try c.decodeIfPresent([Double].self, forKey: key)
     }
 
-    /// Parses and validates `preprocessor_config.json` bytes.
+    /// transformers 5.x `save_pretrained` writes `processor_config.json` with the image-processor settings nested
+    /// under this key (published checkpoints have a flat `preprocessor_config.json`); `parse` reads either.
+    private struct NestedProcessorConfig: Decodable {
+        let imageProcessor: ImageProcessorConfig?
+        enum CodingKeys: String, CodingKey { case imageProcessor = "image_processor" }
+    }
+
+    /// Parses and validates `preprocessor_config.json` (flat) or `processor_config.json` (nested) bytes.
     ///
     /// - Throws: `ImageError.invalidConfig` with the reason (malformed JSON, wrong types, unusable values).
     public static func parse(_ json: Data) throws -> ImageProcessorConfig {
         let config: ImageProcessorConfig
         do {
-            config = try JSONDecoder().decode(ImageProcessorConfig.self, from: json)
+            let nested = try JSONDecoder().decode(NestedProcessorConfig.self, from: json)
+            config = try nested.imageProcessor ?? JSONDecoder().decode(ImageProcessorConfig.self, from: json)
         } catch {
             throw ImageError.invalidConfig("cannot decode preprocessor_config.json (\(Self.describe(error)))")
         }

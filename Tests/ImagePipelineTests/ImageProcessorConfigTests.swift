@@ -28,6 +28,15 @@ import Testing
         #expect(try config.filter() == .bicubic)
     }
 
+    @Test("a processor_config.json with the settings nested under image_processor parses the same")
+    func nestedProcessorConfig() throws {
+        let config = try parse(#"""
+            {"processor_class": "Blip2Processor", "num_query_tokens": 32,
+             "image_processor": {"size": {"height": 224, "width": 224}, "image_mean": [0.5, 0.5, 0.5]}}
+            """#)
+        #expect(config.size == .init(height: 224, width: 224) && config.imageMean == [0.5, 0.5, 0.5])
+    }
+
     @Test("absent fields take BlipImageProcessor's class defaults")
     func defaults() throws {
         let config = try parse("{}")
