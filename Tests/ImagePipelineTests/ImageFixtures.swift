@@ -30,8 +30,30 @@ struct ImageFixtures: Sendable {
         var description: String { name }
     }
 
+    /// A PIL resize of a synthetic input (see `sweepPixels`).
+    struct SweepCase: Decodable, Sendable, CustomStringConvertible {
+        let `case`: Int
+        let width: Int
+        let height: Int
+        let target: [Int]
+        let resample: Int
+        let resizedU8: ArrayRef
+
+        enum CodingKeys: String, CodingKey {
+            case `case`, width, height, target, resample
+            case resizedU8 = "resized_u8"
+        }
+
+        var description: String { "\(width)x\(height)->\(target[1])x\(target[0]) resample \(resample)" }
+    }
+
     struct Index: Decodable, Sendable {
         let cases: [Case]
+        let resizeSweep: [SweepCase]
+
+        enum CodingKeys: String, CodingKey {
+            case cases, resizeSweep = "resize_sweep"
+        }
     }
 
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -41,16 +63,32 @@ struct ImageFixtures: Sendable {
     static let shared: ImageFixtures? = try? ImageFixtures()
 
     let cases: [Case]
+    let resizeSweep: [SweepCase]
     let arrays: [UInt8]
 
     init() throws {
         let index = try JSONDecoder().decode(
             Index.self, from: Data(contentsOf: Self.directory.appendingPathComponent("index.json")))
         cases = index.cases
+        resizeSweep = index.resizeSweep
         arrays = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent("arrays.bin")))
     }
 
     static var caseNames: [String] { shared?.cases.map(\.name) ?? [] }
+
+    /// The synthetic input of sweep case `number`, the same formula as `sweep_pixels` in the fixture script.
+    static func sweepPixels(_ number: Int, width: Int, height: Int) -> RGBImage {
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<3 {
+                    pixels.append(UInt8((x * 37 + y * 91 + c * 53 + (x * y % 7) * 29 + number * 13) % 256))
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
 
     func lookup(_ name: String) -> Case? { cases.first { $0.name == name } }
 

@@ -95,4 +95,16 @@ import Testing
         }
         #expect(mismatches == 0)
     }
+
+    @Test("resizing matches Pillow over a sweep of sizes, both filters and the pass-order boundary")
+    func resizeSweep() throws {
+        let fixtures = try #require(ImageFixtures.shared)
+        #expect(fixtures.resizeSweep.count >= 40)
+        for sweep in fixtures.resizeSweep {
+            let input = ImageFixtures.sweepPixels(sweep.case, width: sweep.width, height: sweep.height)
+            let filter = try #require(PillowResampler.Filter(rawValue: sweep.resample))
+            let out = PillowResampler.resize(input, width: sweep.target[1], height: sweep.target[0], filter: filter)
+            #expect(out.pixels == fixtures.bytes(sweep.resizedU8), "\(sweep)")
+        }
+    }
 }

@@ -30,7 +30,7 @@ from transformers.image_transforms import convert_to_rgb
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "images")
 # Only images up to this many pixels get their full decoded RGB stored (keeps the fixtures small).
-MAX_DECODED_PIXELS = 12_000
+MAX_DECODED_PIXELS = 8_000
 rng = np.random.default_rng(20240611)
 
 # BLIP-2's checkpoint preprocessor_config.json (Salesforce/blip2-opt-2.7b), size as published.
@@ -133,6 +133,12 @@ def exif_bytes(orientation):
     return ex.tobytes()
 
 
+def sweep_pixels(number, w, h):
+    """Synthetic RGB input for resize sweep case `number`; ImagePipelineTests rebuilds it with the same formula."""
+    y, x, c = np.mgrid[0:h, 0:w, 0:3]
+    return ((x * 37 + y * 91 + c * 53 + (x * y % 7) * 29 + number * 13) % 256).astype(np.uint8)
+
+
 def cases():
     """(name, extension, encoded bytes, target (h, w))."""
     out = []
@@ -146,7 +152,7 @@ def cases():
     out.append(("jpeg_gray", "jpg", save(Image.fromarray(a, "L"), "JPEG", quality=90), (48, 40)))
     a = smooth_rgb(30, 41, channels=4)
     out.append(("jpeg_cmyk_adobe", "jpg", save(Image.fromarray(a, "CMYK"), "JPEG", quality=90), (24, 28)))
-    a = smooth_rgb(120, 150)
+    a = smooth_rgb(80, 100)
     out.append(("png_rgb_large", "png", save(Image.fromarray(a), "PNG"), (224, 224)))
     a = smooth_rgb(70, 45, channels=4)
     a[..., 3] = np.tile(np.linspace(0, 255, 45).astype(np.uint8), (70, 1))
@@ -272,6 +278,21 @@ def main():
             if "A" in img.getbands() or img.info.get("transparency") is not None:
                 case["decoded_drop_alpha_u8"] = put(np.array(img.convert("RGB")).astype(np.uint8))
         index["cases"].append(case)
+    # Resize sweep: PIL resizes of synthetic RGB inputs that the tests rebuild from the same formula (see
+    # sweep_pixels), over random sizes (inputs 1...40 px, outputs 1...24 px), both filters, plus the pass-order boundary and extreme ratios.
+    sweep = [(1, 40, 40, 1, 3), (40, 1, 1, 40, 3), (1, 1, 17, 9, 3), (33, 29, 1, 1, 3), (30, 50, 20, 30, 3),
+             (30, 51, 20, 30, 3), (30, 51, 20, 30, 2)]
+    sweep_rng = np.random.default_rng(77)
+    while len(sweep) < 48:
+        w, h = (int(v) for v in sweep_rng.integers(1, 41, 2))
+        tw, th = (int(v) for v in sweep_rng.integers(1, 25, 2))  # small outputs keep the fixture small
+        sweep.append((w, h, tw, th, 3 if len(sweep) % 4 else 2))
+    index["resize_sweep"] = []
+    for number, (w, h, tw, th, resample) in enumerate(sweep):
+        src = sweep_pixels(number, w, h)
+        out = np.array(Image.fromarray(src).resize((tw, th), Image.Resampling(resample)))
+        index["resize_sweep"].append({"case": number, "width": w, "height": h, "target": [th, tw],
+                                      "resample": resample, "resized_u8": put(out.astype(np.uint8))})
     # Exhaustive colour-conversion tables (256 x 256, row = alpha or black, column = value), from PIL itself.
     v, k = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8))
     rgba = np.stack([v, v, v, k], -1)
@@ -286,8 +307,18 @@ def main():
     with open(os.path.join(OUT, "arrays.bin"), "wb") as f:
         f.write(bytes(blob))
     with open(os.path.join(OUT, "index.json"), "w") as f:
-        json.dump(index, f, indent=0)
-        f.write("\n")
+        # One array entry per line: small, yet diffable.
+        f.write("{\n")
+        keys = list(index)
+        for n, key in enumerate(keys):
+            value = index[key]
+            if isinstance(value, list):
+                body = ",\n".join(json.dumps(item, separators=(",", ":")) for item in value)
+                f.write(f'"{key}": [\n{body}\n]')
+            else:
+                f.write(f'"{key}": {json.dumps(value, separators=(",", ":"))}')
+            f.write(",\n" if n + 1 < len(keys) else "\n")
+        f.write("}\n")
     print(f"{len(index['cases'])} cases, arrays.bin {len(blob)} bytes")
 
 
