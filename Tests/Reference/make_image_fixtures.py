@@ -148,6 +148,8 @@ def cases():
     out.append(("jpeg_progressive", "jpg", save(Image.fromarray(a), "JPEG", quality=80, progressive=True), (32, 48)))
     a = smooth_rgb(33, 257)
     out.append(("jpeg_444", "jpg", save(Image.fromarray(a), "JPEG", quality=95, subsampling=0), (24, 28)))
+    a = smooth_rgb(22, 30)
+    out.append(("jpeg_422", "jpg", save(Image.fromarray(a), "JPEG", quality=88, subsampling=1), (24, 28)))
     a = smooth_rgb(33, 50)[..., 0]
     out.append(("jpeg_gray", "jpg", save(Image.fromarray(a, "L"), "JPEG", quality=90), (48, 40)))
     a = smooth_rgb(30, 41, channels=4)
