@@ -281,7 +281,8 @@ def main():
                 case["decoded_drop_alpha_u8"] = put(np.array(img.convert("RGB")).astype(np.uint8))
         index["cases"].append(case)
     # Resize sweep: PIL resizes of synthetic RGB inputs that the tests rebuild from the same formula (see
-    # sweep_pixels), over random sizes (inputs 1...40 px, outputs 1...24 px), both filters, plus the pass-order boundary and extreme ratios.
+    # sweep_pixels), over random sizes (inputs 1...40 px, outputs 1...24 px), both filters, plus the pass-order
+    # boundary and extreme ratios.
     sweep = [(1, 40, 40, 1, 3), (40, 1, 1, 40, 3), (1, 1, 17, 9, 3), (33, 29, 1, 1, 3), (30, 50, 20, 30, 3),
              (30, 51, 20, 30, 3), (30, 51, 20, 30, 2)]
     sweep_rng = np.random.default_rng(77)
