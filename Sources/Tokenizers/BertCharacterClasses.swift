@@ -1,0 +1,71 @@
+// The character classes of BERT's basic tokenization as the `tokenizers` library (normalizers/bert.rs,
+// pre_tokenizers/bert.rs) applies them. The Rust library takes its general categories from the
+// `unicode_categories` crate, whose tables are Unicode 8.0: a character assigned later (e.g. U+2E52, U+061D) is
+// neither punctuation nor "other" to it. Filtering Swift's newer tables by `age` reproduces that exactly; the
+// exhaustive test over every code point (BertCharacterClassesTests) holds us to it.
+
+enum BertCharacterClasses {
+    /// The Unicode version of the category tables the `tokenizers` library uses (see the file comment).
+    static let categoryTablesVersion: Unicode.Version = (major: 8, minor: 0)
+
+    /// True when the scalar was assigned no later than `categoryTablesVersion`.
+    static func isInCategoryTables(_ scalar: Unicode.Scalar) -> Bool {
+        guard let age = scalar.properties.age else { return false }
+        return age.major < categoryTablesVersion.major
+            || (age.major == categoryTablesVersion.major && age.minor <= categoryTablesVersion.minor)
+    }
+
+    /// Whitespace for BERT: Unicode `White_Space`, as Rust's `char::is_whitespace` (tab to carriage return, space...).
+    static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x80 { return value == 0x20 || (0x09...0x0D).contains(value) }
+        return scalar.properties.isWhitespace
+    }
+
+    /// Control characters that `clean_text` drops: categories Cc, Cf, Co, Cs except tab, newline and carriage
+    /// return (which count as whitespace). Unassigned code points (Cn) are kept, as the Rust library does.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "\t", "\n", "\r": return false
+        default: break
+        }
+        if scalar.value < 0x20 || scalar.value == 0x7F { return true }
+        if scalar.value < 0xA0 && scalar.value > 0x7F { return true }
+        if scalar.value < 0xA0 { return false }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .privateUse, .surrogate: return isInCategoryTables(scalar)
+        default: return false
+        }
+    }
+
+    /// BERT punctuation: every ASCII non-alphanumeric printable character (33–47, 58–64, 91–96, 123–126, which
+    /// includes symbols such as `$`, `+`, `^` that Unicode does not call punctuation) plus Unicode categories P*.
+    static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x80 {
+            return (33...47).contains(value) || (58...64).contains(value) || (91...96).contains(value)
+                || (123...126).contains(value)
+        }
+        switch scalar.properties.generalCategory {
+        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+             .initialPunctuation, .finalPunctuation, .otherPunctuation:
+            return isInCategoryTables(scalar)
+        default:
+            return false
+        }
+    }
+
+    /// CJK ideographs that get spaces around them. These are the ranges of the `tokenizers` library, which differ
+    /// from the original BERT's in one place: its Extension-E range starts at U+2B920, not U+2B820 (checked against
+    /// the library by the fixture script).
+    static let chineseRanges: [ClosedRange<UInt32>] = [
+        0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F, 0x2B740...0x2B81F,
+        0x2B920...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F,
+    ]
+
+    static func isChinese(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        guard value >= 0x3400 else { return false }
+        return chineseRanges.contains { $0.contains(value) }
+    }
+}

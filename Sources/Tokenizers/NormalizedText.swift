@@ -1,0 +1,130 @@
+// Follows the idea of `NormalizedString` in huggingface/tokenizers (tokenizer/normalizer.rs): text that has been
+// transformed, with each of its characters aligned to the span of the original text it came from, so that token
+// offsets can point into what the caller passed in.
+
+/// A piece of text being normalized or split, as Unicode scalars, each with the range of original scalars it came
+/// from.
+///
+/// Offsets are counted in Unicode scalars of the original string (the unit Python's `str` indexes in, which is what
+/// the `tokenizers` Python binding reports). Normalizers rewrite scalars one at a time or one grapheme cluster at a
+/// time; every output scalar inherits the span of the input it came from.
+public struct NormalizedText: Sendable, Equatable {
+    /// The current (normalized) text.
+    public private(set) var scalars: [Unicode.Scalar]
+    /// For each scalar of `scalars`, the original scalar range it came from.
+    public private(set) var alignments: [Range<Int>]
+
+    /// Wraps an original text: scalar `i` is aligned to `i..<i+1`.
+    public init(_ text: String) {
+        scalars = Array(text.unicodeScalars)
+        alignments = (0..<scalars.count).map { $0..<($0 + 1) }
+    }
+
+    init(scalars: [Unicode.Scalar], alignments: [Range<Int>]) {
+        precondition(scalars.count == alignments.count, "one alignment per scalar")
+        self.scalars = scalars
+        self.alignments = alignments
+    }
+
+    /// The normalized text as a `String`.
+    public var string: String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
+    }
+
+    public var isEmpty: Bool { scalars.isEmpty }
+    public var count: Int { scalars.count }
+
+    /// The sub-text of normalized scalars `range`, keeping its alignments.
+    func slice(_ range: Range<Int>) -> NormalizedText {
+        NormalizedText(scalars: Array(scalars[range]), alignments: Array(alignments[range]))
+    }
+
+    /// The original span covered by normalized scalars `range` (empty at the start of the text for an empty range,
+    /// as `tokenizers` reports for empty pieces).
+    func originalRange(_ range: Range<Int>) -> Range<Int> {
+        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= alignments.count else {
+            let at = alignments.first?.lowerBound ?? 0
+            return at..<at
+        }
+        var lower = alignments[range.lowerBound].lowerBound
+        var upper = alignments[range.lowerBound].upperBound
+        for alignment in alignments[range] {
+            lower = min(lower, alignment.lowerBound)
+            upper = max(upper, alignment.upperBound)
+        }
+        return lower..<upper
+    }
+
+    /// The original span of the whole text.
+    var originalRange: Range<Int> { originalRange(0..<count) }
+
+    /// Rewrites every scalar into zero or more scalars; the outputs inherit the input's alignment.
+    mutating func mapScalars(_ transform: (Unicode.Scalar) -> [Unicode.Scalar]) {
+        var newScalars: [Unicode.Scalar] = []
+        var newAlignments: [Range<Int>] = []
+        newScalars.reserveCapacity(scalars.count)
+        newAlignments.reserveCapacity(scalars.count)
+        for (scalar, alignment) in zip(scalars, alignments) {
+            for output in transform(scalar) {
+                newScalars.append(output)
+                newAlignments.append(alignment)
+            }
+        }
+        scalars = newScalars
+        alignments = newAlignments
+    }
+
+    /// Keeps the scalars for which `keep` is true.
+    mutating func filterScalars(_ keep: (Unicode.Scalar) -> Bool) {
+        var newScalars: [Unicode.Scalar] = []
+        var newAlignments: [Range<Int>] = []
+        for (scalar, alignment) in zip(scalars, alignments) where keep(scalar) {
+            newScalars.append(scalar)
+            newAlignments.append(alignment)
+        }
+        scalars = newScalars
+        alignments = newAlignments
+    }
+
+    /// Rewrites the text one grapheme cluster at a time (for the composing Unicode normal forms, which cannot work
+    /// scalar by scalar); every output scalar is aligned to the whole original span of its cluster.
+    mutating func mapClusters(_ transform: (String) -> String) {
+        var newScalars: [Unicode.Scalar] = []
+        var newAlignments: [Range<Int>] = []
+        var start = 0
+        for character in string {
+            let width = character.unicodeScalars.count
+            let span = originalRange(start..<(start + width))
+            for output in transform(String(character)).unicodeScalars {
+                newScalars.append(output)
+                newAlignments.append(span)
+            }
+            start += width
+        }
+        scalars = newScalars
+        alignments = newAlignments
+    }
+
+    /// Replaces normalized scalars `range` by `replacement`, all aligned to the span `range` covered.
+    mutating func replace(_ range: Range<Int>, with replacement: [Unicode.Scalar]) {
+        let span = originalRange(range)
+        scalars.replaceSubrange(range, with: replacement)
+        alignments.replaceSubrange(range, with: Array(repeating: span, count: replacement.count))
+    }
+
+    /// Inserts `prefix` before the text, aligned to the (empty) start of the first scalar's span.
+    mutating func prepend(_ prefix: [Unicode.Scalar]) {
+        guard let first = alignments.first else { return }
+        scalars.insert(contentsOf: prefix, at: 0)
+        alignments.insert(contentsOf: Array(repeating: first, count: prefix.count), at: 0)
+    }
+
+    /// Appends `suffix`, aligned to the last scalar's span.
+    mutating func append(_ suffix: [Unicode.Scalar]) {
+        guard let last = alignments.last else { return }
+        scalars.append(contentsOf: suffix)
+        alignments.append(contentsOf: Array(repeating: last, count: suffix.count))
+    }
+}

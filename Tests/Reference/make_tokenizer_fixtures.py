@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Write the WordPiece tokenizer fixtures and goldens for TokenizersTests (offline, deterministic).
+
+A small hand-written BERT vocabulary (English words and subwords, accented and CJK characters, punctuation; no
+emoji, so emoji become [UNK]) is wrapped by transformers' BertTokenizer and saved twice per variant:
+  <variant>/            tokenizer.json + vocab.txt + tokenizer_config.json  (what save_pretrained writes)
+  <variant>-vocab/      the same without tokenizer.json (the slow-checkpoint route, like blip2-itm-vit-g)
+Both routes are reloaded and must agree with each other before any golden is written. Goldens come from the
+`tokenizers` library (the Rust implementation transformers uses); transformers' decode (which adds
+clean_up_tokenization) is recorded beside it.
+
+Run from the repository root:  python3 Tests/Reference/make_tokenizer_fixtures.py
+"""
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+
+import tokenizers
+import transformers
+from tokenizers import Tokenizer
+from transformers import BertTokenizer
+
+random.seed(0)  # nothing is random; the seed is recorded for the house rule
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "tokenizers")
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+PUNCT = list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") + ["¿", "«", "»", "—", "…", "、", "。"]
+WORDS = (
+    "the a an of and to in is it this that cat cats dog dogs sat on mat photo picture man woman playing play "
+    "with beach city which question answer what how many un unaff ##aff ##able ##ing ##ed ##s ##er ##est run "
+    "##ning cafe caf ##e nandu hello world token ##izer ##ization don t s re ve ll m do not can "
+    "mail e x y 2 5 00 1 12 quoted que ##u ##do tia ##oy ##u ##yu very long word "
+    "The Paris Hello World HeLLo café ##é é 日 本 語 文 中 国 人 水 ##日"
+).split()
+
+
+def build_vocab():
+    vocab = []
+    for tok in SPECIALS + PUNCT + list("0123456789") + [chr(c) for c in range(ord("a"), ord("z") + 1)] + \
+            [chr(c) for c in range(ord("A"), ord("Z") + 1)] + \
+            ["##" + chr(c) for c in range(ord("a"), ord("z") + 1)] + ["##" + d for d in "0123456789"] + WORDS:
+        if tok not in vocab:
+            vocab.append(tok)
+    return {tok: i for i, tok in enumerate(vocab)}
+
+
+VARIANTS = {
+    # Like blip2-itm-vit-g's Q-Former tokenizer: uncased, accents stripped (strip_accents null -> lowercase).
+    "bert-uncased": dict(do_lower_case=True, strip_accents=None),
+    # Cased, accents kept (strip_accents null -> lowercase = false): exercises the other branch of each flag.
+    "bert-cased": dict(do_lower_case=False, strip_accents=None),
+}
+
+LONG_100 = "a" * 100
+LONG_101 = "a" * 101
+
+SINGLE_TEXTS = {
+    "plain": "the cat sat on the mat.",
+    "mixed_case": "HeLLo WoRLD, The Paris photo",
+    "accents": "café Ñandú naïve résumé",
+    "cjk": "日本語の文",
+    "cjk_mixed": "hello日本world中国人",
+    "emoji": "a dog 🐶 on the beach 🏖️ 👍🏽",
+    "emoji_glued": "hi👍 cat😀s",
+    "punctuation_runs": "what?!?... (yes) [no] {maybe} --- $5.00 e-mail x^2 `a`~|<>=+ ¿que? «quoted» a—b…",
+    "long_word_100": LONG_100,
+    "long_word_101": "the " + LONG_101 + " cat",
+    "long_accented_word": "é" * 101,
+    "empty": "",
+    "whitespace_only": " \t\n\r \u00a0\u3000 ",
+    "control_chars": "a\u0000b\u0007c\ufffdd\u200be\u00adf\tg\nh\u0085i\u2028j\u200dk",
+    "subwords": "unaffable playing running tokenization dogs",
+    "unknown_subword": "unaffableq zzz qwertyuiop",
+    "contractions": "don't can't we're it's I'll",
+    "specials_inline": "[CLS] hello [SEP] [MASK] world [mask] hello[MASK]world [DEC]",
+    "added_token": "Tiaoyu and tiaoyus, TIAOYU!",
+    "symbols_not_punct": "© ® ™ ± 1° a+b=c",
+    "digits": "12 cats and 5 dogs in 2012",
+    "combining_only": "e\u0301 \u0301 a\u0308b",
+    "multiple_spaces": "   the    cat   ",
+    "greek_sigma": "ΑΣ ΟΔΟΣ",
+}
+
+PAIRS = {
+    "pair_basic": ("which city is this?", "paris, the city of light."),
+    "pair_empty_second": ("hello world", ""),
+}
+
+TRUNCATION_CASES = {
+    # name: (text, pair, max_length, strategy, direction)
+    "trunc_single_right": ("the cat sat on the mat with a dog playing on the beach", None, 8, "longest_first", "right"),
+    "trunc_single_left": ("the cat sat on the mat with a dog playing on the beach", None, 8, "longest_first", "left"),
+    "trunc_pair_longest_first": ("which city is this photo of the beach?", "paris.", 10, "longest_first", "right"),
+    "trunc_pair_both_long": ("the cat sat on the mat with a dog", "a man playing with a dog on the beach", 11,
+                             "longest_first", "right"),
+    "trunc_pair_only_second": ("which city?", "the cat sat on the mat with a dog", 9, "only_second", "right"),
+    "trunc_pair_only_first": ("the cat sat on the mat with a dog", "which city?", 9, "only_first", "right"),
+    "trunc_shorter_than_specials": ("the cat sat", None, 1, "longest_first", "right"),
+    "trunc_word_split": ("unaffable tokenization", None, 5, "longest_first", "right"),
+}
+
+BATCH_CASES = {
+    # name: (texts, padding dict for enable_padding, truncation max_length or None)
+    "batch_longest_right": (["the cat", "a man playing with a dog on the beach", ""], dict(), None),
+    "batch_longest_left": (["the cat", "a man playing with a dog"], dict(direction="left"), None),
+    "batch_fixed_length": (["the cat", "a dog"], dict(length=12), None),
+    "batch_multiple_of": (["the cat sat", "a dog"], dict(pad_to_multiple_of=8), None),
+    "batch_truncate_and_pad": (["the cat sat on the mat with a dog playing", "a dog"], dict(), 7),
+}
+
+
+def encoding_dict(enc):
+    return {
+        "ids": enc.ids,
+        "tokens": enc.tokens,
+        "type_ids": enc.type_ids,
+        "attention_mask": enc.attention_mask,
+        "special_tokens_mask": enc.special_tokens_mask,
+        "offsets": [list(o) for o in enc.offsets],
+    }
+
+
+def with_decodes(tok, hf, hf_slow, out):
+    ids = out["ids"]
+    out["decoded"] = tok.decode(ids, skip_special_tokens=False)
+    out["decoded_skip_special"] = tok.decode(ids, skip_special_tokens=True)
+    out["hf_decoded"] = hf.decode(ids, skip_special_tokens=False)
+    out["hf_decoded_skip_special"] = hf.decode(ids, skip_special_tokens=True)
+    # The slow-checkpoint route carries clean_up_tokenization_spaces=true, so transformers cleans its decode.
+    out["hf_vocab_decoded"] = hf_slow.decode(ids, skip_special_tokens=False)
+    out["hf_vocab_decoded_skip_special"] = hf_slow.decode(ids, skip_special_tokens=True)
+    return out
+
+
+def check_same(a, b, what):
+    if a != b:
+        sys.exit(f"loading routes disagree on {what}:\n  {a}\n  {b}")
+
+
+def write_slow_checkpoint(directory, vocab, tok, flags):
+    """Write the files a slow-BertTokenizer checkpoint (transformers 4.x) has, as blip2-itm-vit-g does.
+
+    transformers 5 no longer writes vocab.txt for a vocabulary built in memory, so the files are written here in the
+    4.x layout: vocab.txt (one token a line, line number = id), tokenizer_config.json with added_tokens_decoder,
+    special_tokens_map.json and added_tokens.json (the tokens past the WordPiece vocabulary).
+    """
+    os.makedirs(directory)
+    with open(os.path.join(directory, "vocab.txt"), "w", encoding="utf-8") as f:
+        for token, _ in sorted(vocab.items(), key=lambda kv: kv[1]):
+            f.write(token + "\n")
+    decoder = {}
+    for idx, added in sorted(tok.added_tokens_decoder.items()):
+        decoder[str(idx)] = {"content": added.content, "lstrip": added.lstrip, "normalized": added.normalized,
+                             "rstrip": added.rstrip, "single_word": added.single_word, "special": added.special}
+    config = {
+        "added_tokens_decoder": decoder,
+        "bos_token": "[DEC]", "clean_up_tokenization_spaces": True, "cls_token": "[CLS]",
+        "do_basic_tokenize": True, "do_lower_case": flags["do_lower_case"], "mask_token": "[MASK]",
+        "model_max_length": 512, "never_split": None, "pad_token": "[PAD]", "sep_token": "[SEP]",
+        "strip_accents": flags["strip_accents"], "tokenize_chinese_chars": True,
+        "tokenizer_class": "BertTokenizer", "unk_token": "[UNK]",
+    }
+    special_map = {"bos_token": "[DEC]", "cls_token": "[CLS]", "mask_token": "[MASK]", "pad_token": "[PAD]",
+                   "sep_token": "[SEP]", "unk_token": "[UNK]"}
+    added = {a.content: i for i, a in tok.added_tokens_decoder.items() if i >= len(vocab)}
+    for fname, obj in (("tokenizer_config.json", config), ("special_tokens_map.json", special_map),
+                       ("added_tokens.json", added)):
+        with open(os.path.join(directory, fname), "w", encoding="utf-8") as f:
+            json.dump(obj, f, ensure_ascii=False, indent=2)
+            f.write("\n")
+
+
+def make_variant(name, flags):
+    vocab = build_vocab()
+    base = BertTokenizer(vocab=vocab, **flags)
+    # blip2-itm-vit-g adds [DEC] as bos_token (a special token past the WordPiece vocab); "tiaoyu" is an ordinary
+    # added token (normalized, so it matches after lowercasing in the uncased variant).
+    base.add_special_tokens({"bos_token": "[DEC]"})
+    base.add_tokens(["tiaoyu"])
+    full_dir = os.path.join(OUT, name)
+    vocab_dir = os.path.join(OUT, name + "-vocab")
+    for d in (full_dir, vocab_dir):
+        shutil.rmtree(d, ignore_errors=True)
+    base.save_pretrained(full_dir)
+    write_slow_checkpoint(vocab_dir, vocab, base, flags)
+
+    rust = Tokenizer.from_file(os.path.join(full_dir, "tokenizer.json"))
+    hf_full = BertTokenizer.from_pretrained(full_dir)
+    hf_vocab = BertTokenizer.from_pretrained(vocab_dir)
+    rust_from_vocab = hf_vocab.backend_tokenizer
+
+    goldens = {"single": [], "pair": [], "truncation": [], "batch": []}
+    for case, text in SINGLE_TEXTS.items():
+        for add in (True, False):
+            out = encoding_dict(rust.encode(text, add_special_tokens=add))
+            check_same(out, encoding_dict(rust_from_vocab.encode(text, add_special_tokens=add)), case)
+            check_same(out["ids"], hf_full(text, add_special_tokens=add)["input_ids"], case + " (transformers)")
+            goldens["single"].append(with_decodes(rust, hf_full, hf_vocab, {"name": case, "text": text,
+                                                                 "add_special_tokens": add, **out}))
+    for case, (a, b) in PAIRS.items():
+        out = encoding_dict(rust.encode(a, b))
+        check_same(out, encoding_dict(rust_from_vocab.encode(a, b)), case)
+        if b:  # transformers treats an empty second text as no pair at all; `tokenizers` keeps the pair
+            hf = hf_full(a, b)
+            check_same(out["ids"], hf["input_ids"], case + " (transformers)")
+            check_same(out["type_ids"], hf["token_type_ids"], case + " (transformers type ids)")
+        goldens["pair"].append(with_decodes(rust, hf_full, hf_vocab, {"name": case, "text": a, "pair": b, **out}))
+    for case, (a, b, max_length, strategy, direction) in TRUNCATION_CASES.items():
+        outs = []
+        for t in (rust, rust_from_vocab):
+            t.enable_truncation(max_length, strategy=strategy, direction=direction)
+            outs.append(encoding_dict(t.encode(a, b)))
+            t.no_truncation()
+        check_same(outs[0], outs[1], case)
+        if strategy == "longest_first" and direction == "right" and max_length > 3:
+            hf = hf_full(a, b, truncation=True, max_length=max_length)
+            check_same(outs[0]["ids"], hf["input_ids"], case + " (transformers)")
+        goldens["truncation"].append(with_decodes(rust, hf_full, hf_vocab, {
+            "name": case, "text": a, "pair": b, "max_length": max_length, "strategy": strategy,
+            "direction": direction, **outs[0]}))
+    for case, (texts, padding, trunc) in BATCH_CASES.items():
+        outs = []
+        for t in (rust, rust_from_vocab):
+            t.enable_padding(pad_id=0, pad_token="[PAD]", **padding)
+            if trunc is not None:
+                t.enable_truncation(trunc)
+            outs.append([encoding_dict(e) for e in t.encode_batch(texts)])
+            t.no_padding()
+            t.no_truncation()
+        check_same(outs[0], outs[1], case)
+        if not padding or "length" in padding:
+            kwargs = dict(padding="max_length", max_length=padding["length"]) if padding else dict(padding=True)
+            if trunc is not None:
+                kwargs.update(truncation=True, max_length=trunc)
+            hf = hf_full(texts, **kwargs)
+            check_same([o["ids"] for o in outs[0]], hf["input_ids"], case + " (transformers)")
+            check_same([o["attention_mask"] for o in outs[0]], hf["attention_mask"], case + " (transformers mask)")
+        goldens["batch"].append({
+            "name": case, "texts": texts, "padding": {
+                "direction": padding.get("direction", "right"), "length": padding.get("length"),
+                "pad_to_multiple_of": padding.get("pad_to_multiple_of"), "pad_id": 0, "pad_type_id": 0,
+                "pad_token": "[PAD]"},
+            "truncation_max_length": trunc,
+            "encodings": [with_decodes(rust, hf_full, hf_vocab, o) for o in outs[0]]})
+
+    return {
+        "variant": name,
+        "flags": flags,
+        "versions": {"tokenizers": tokenizers.__version__, "transformers": transformers.__version__,
+                     "python": sys.version.split()[0]},
+        "seed": 0,
+        "goldens": goldens,
+    }
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, flags in VARIANTS.items():
+        data = make_variant(name, flags)
+        with open(os.path.join(OUT, f"goldens-{name}.json"), "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        print(f"wrote {name}: " + ", ".join(f"{k}={len(v)}" for k, v in data["goldens"].items()))
+
+
+if __name__ == "__main__":
+    main()
