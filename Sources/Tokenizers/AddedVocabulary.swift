@@ -47,7 +47,8 @@ struct AddedSplit {
 struct AddedVocabulary: Sendable {
     let tokens: [AddedToken]
     private let byId: [Int: AddedToken]
-    private let byContent: [String: AddedToken]
+    /// By UTF-8 bytes: `String` equality is canonical equivalence, the Rust library compares bytes.
+    private let byContent: [[UInt8]: AddedToken]
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
 
@@ -55,10 +56,10 @@ struct AddedVocabulary: Sendable {
     init(tokens: [AddedToken], normalizer: (any Normalizer)?) {
         self.tokens = tokens
         var byId: [Int: AddedToken] = [:]
-        var byContent: [String: AddedToken] = [:]
+        var byContent: [[UInt8]: AddedToken] = [:]
         for token in tokens {
             byId[token.id] = token
-            byContent[token.content] = token
+            byContent[Array(token.content.utf8)] = token
         }
         self.byId = byId
         self.byContent = byContent
@@ -71,7 +72,7 @@ struct AddedVocabulary: Sendable {
     }
 
     func token(id: Int) -> AddedToken? { byId[id] }
-    func token(content: String) -> AddedToken? { byContent[content] }
+    func token(content: String) -> AddedToken? { byContent[Array(content.utf8)] }
 
     /// Splits `text` into plain pieces (normalized) and added tokens, in order.
     func split(_ text: String, normalizer: (any Normalizer)?) -> [AddedSplit] {

@@ -92,14 +92,14 @@ extension Tokenizer {
         var settings = try TokenizerConfig(config)
         try settings.mergeSpecialTokensMap(specialTokensMap)
         let unknown = settings.specialTokenNames["unk_token"] ?? WordPieceModel.defaultUnknownToken
-        let model = try WordPieceModel(vocabulary: vocabulary, unknownToken: unknown)
+        let model = try WordPieceModel(entries: vocabulary, unknownToken: unknown)
         let normalizer = BertNormalizer(cleanText: true, handleChineseChars: settings.tokenizeChineseChars,
                                         stripAccents: settings.stripAccents, lowercase: settings.doLowerCase)
 
         // Added tokens: those the config lists by id, then added_tokens.json, then every named special token
         // (taking its vocabulary id, or the next free id when the vocabulary lacks it, as transformers does).
         var added = settings.addedTokensDecoder.sorted { $0.key < $1.key }.map(\.value)
-        var nextId = max(vocabulary.values.max() ?? -1, added.map(\.id).max() ?? -1) + 1
+        var nextId = max(vocabulary.count - 1, added.map(\.id).max() ?? -1) + 1
         let specialContents = Set(settings.specialTokenNames.values).union(settings.additionalSpecialTokens)
         if let addedTokensData {
             guard let object = try JSONValue.parse(addedTokensData, file: FileName.addedTokens).objectValue else {
@@ -109,7 +109,7 @@ extension Tokenizer {
                 guard let id = value.intValue, id >= 0 else {
                     throw .malformedFile(file: FileName.addedTokens, reason: "id of \"\(content)\" is not an integer >= 0")
                 }
-                guard !added.contains(where: { $0.content == content }) else { continue }
+                guard !added.contains(where: { $0.content.utf8.elementsEqual(content.utf8) }) else { continue }
                 let special = specialContents.contains(content)
                 added.append(AddedToken(id: id, content: content, normalized: !special, special: special))
                 nextId = max(nextId, id + 1)
@@ -117,8 +117,8 @@ extension Tokenizer {
         }
         let orderedSpecials = settings.specialTokenNames.sorted { $0.key < $1.key }.map(\.value)
             + settings.additionalSpecialTokens
-        for content in orderedSpecials where !added.contains(where: { $0.content == content }) {
-            let id = vocabulary[content] ?? nextId
+        for content in orderedSpecials where !added.contains(where: { $0.content.utf8.elementsEqual(content.utf8) }) {
+            let id = model.tokenToId(content) ?? nextId
             if id == nextId { nextId += 1 }
             added.append(AddedToken(id: id, content: content, normalized: false, special: true))
         }
@@ -126,7 +126,8 @@ extension Tokenizer {
         func specialToken(_ name: String, default fallback: String) throws(TokenizerError)
             -> TemplateProcessing.SpecialToken {
             let content = settings.specialTokenNames[name] ?? fallback
-            guard let id = added.first(where: { $0.content == content })?.id ?? vocabulary[content] else {
+            guard let id = added.first(where: { $0.content.utf8.elementsEqual(content.utf8) })?.id
+                ?? model.tokenToId(content) else {
                 throw .unknownToken(stage: "\(FileName.tokenizerConfig) \(name)", token: content)
             }
             return .init(ids: [id], tokens: [content])

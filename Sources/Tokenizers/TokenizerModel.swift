@@ -41,15 +41,16 @@ func makeModel(_ config: StageConfig) throws(TokenizerError) -> any TokenizerMod
     }
     switch type {
     case .wordPiece:
-        var vocabulary: [String: Int] = [:]
+        var entries: [(token: String, id: Int)] = []
         for (token, value) in try config.object("vocab") {
             guard let id = value.intValue, id >= 0 else {
-                throw .invalidField(stage: config.stage, field: "vocab", reason: "id of \"\(token)\" is not an integer >= 0")
+                throw .invalidField(stage: config.stage, field: "vocab",
+                                    reason: "id of \"\(token)\" is not an integer >= 0")
             }
-            vocabulary[token] = id
+            entries.append((token: token, id: id))
         }
         return try WordPieceModel(
-            vocabulary: vocabulary,
+            entries: entries,
             unknownToken: try config.string("unk_token", default: WordPieceModel.defaultUnknownToken),
             continuingSubwordPrefix: try config.string("continuing_subword_prefix",
                                                        default: WordPieceModel.defaultContinuingSubwordPrefix),

@@ -20,7 +20,7 @@ import tempfile
 
 import tokenizers
 import transformers
-from tokenizers import Tokenizer
+from tokenizers import Tokenizer, normalizers, pre_tokenizers
 from transformers import BertTokenizer
 
 random.seed(0)  # nothing is random; the seed is recorded for the house rule
@@ -256,8 +256,49 @@ def make_variant(name, flags):
     }
 
 
+def to_ranges(codepoints):
+    ranges = []
+    for cp in codepoints:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return ranges
+
+
+def character_classes():
+    """How the library classifies every code point (the Rust crate's Unicode tables are older than Python's and
+    Swift's, so this is measured, not derived): punctuation split by BertPreTokenizer, characters dropped or turned
+    into a space by BertNormalizer's clean_text, CJK characters it surrounds with spaces."""
+    pre = pre_tokenizers.BertPreTokenizer()
+    clean = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False,
+                                       lowercase=False)
+    chinese = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=True, strip_accents=False,
+                                         lowercase=False)
+    punct, dropped, spaced, cjk = [], [], [], []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue  # not representable in a str the library accepts (nor in a Swift String)
+        c = chr(cp)
+        if len(pre.pre_tokenize_str("a" + c + "b")) == 3:
+            punct.append(cp)
+        cleaned = clean.normalize_str("a" + c + "b")
+        if cleaned == "ab":
+            dropped.append(cp)
+        elif cleaned == "a b" and c != " ":
+            spaced.append(cp)
+        if chinese.normalize_str(c) == " " + c + " ":
+            cjk.append(cp)
+    return {"versions": {"tokenizers": tokenizers.__version__}, "punctuation": to_ranges(punct),
+            "clean_text_dropped": to_ranges(dropped), "clean_text_to_space": to_ranges(spaced),
+            "chinese": to_ranges(cjk)}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "bert-character-classes.json"), "w", encoding="utf-8") as f:
+        json.dump(character_classes(), f)
+        f.write("\n")
     for name, flags in VARIANTS.items():
         data = make_variant(name, flags)
         with open(os.path.join(OUT, f"goldens-{name}.json"), "w", encoding="utf-8") as f:
