@@ -38,6 +38,10 @@ enum BertCharacterClasses {
         }
     }
 
+    /// Punctuation in Unicode 8.0 whose category changed later (U+166D became So in 12.0, U+111C9 Mn in 11.0):
+    /// the Rust library still splits them off.
+    static let formerPunctuation: Set<UInt32> = [0x166D, 0x111C9]
+
     /// BERT punctuation: every ASCII non-alphanumeric printable character (33–47, 58–64, 91–96, 123–126, which
     /// includes symbols such as `$`, `+`, `^` that Unicode does not call punctuation) plus Unicode categories P*.
     static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
@@ -46,6 +50,7 @@ enum BertCharacterClasses {
             return (33...47).contains(value) || (58...64).contains(value) || (91...96).contains(value)
                 || (123...126).contains(value)
         }
+        if formerPunctuation.contains(value) { return true }
         switch scalar.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:
