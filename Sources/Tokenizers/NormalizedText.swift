@@ -89,17 +89,18 @@ public struct NormalizedText: Sendable, Equatable {
     }
 
     /// Rewrites the text one grapheme cluster at a time (for the composing Unicode normal forms, which cannot work
-    /// scalar by scalar); every output scalar is aligned to the whole original span of its cluster.
+    /// scalar by scalar). Output scalar `i` of a cluster takes the alignment of input scalar `i` (the last one when
+    /// the output is longer), as the Rust library's alignment-tracking normalization does: a composition keeps its
+    /// first character's span, an expansion repeats it.
     mutating func mapClusters(_ transform: (String) -> String) {
         var newScalars: [Unicode.Scalar] = []
         var newAlignments: [Range<Int>] = []
         var start = 0
         for character in string {
             let width = character.unicodeScalars.count
-            let span = originalRange(start..<(start + width))
-            for output in transform(String(character)).unicodeScalars {
+            for (index, output) in transform(String(character)).unicodeScalars.enumerated() {
                 newScalars.append(output)
-                newAlignments.append(span)
+                newAlignments.append(alignments[start + min(index, width - 1)])
             }
             start += width
         }
@@ -107,9 +108,12 @@ public struct NormalizedText: Sendable, Equatable {
         alignments = newAlignments
     }
 
-    /// Replaces normalized scalars `range` by `replacement`, all aligned to the span `range` covered.
+    /// Replaces normalized scalars `range` (not empty) by `replacement`, all aligned to the span of the last
+    /// replaced scalar, as the Rust library's `NormalizedString::replace` (removals first, then insertions that
+    /// take the alignment of the character before them).
     mutating func replace(_ range: Range<Int>, with replacement: [Unicode.Scalar]) {
-        let span = originalRange(range)
+        guard !range.isEmpty, range.upperBound <= alignments.count else { return }
+        let span = alignments[range.upperBound - 1]
         scalars.replaceSubrange(range, with: replacement)
         alignments.replaceSubrange(range, with: Array(repeating: span, count: replacement.count))
     }

@@ -145,10 +145,19 @@ public struct SplitPreTokenizer: PreTokenizer {
         self.invert = invert
     }
     public func preTokenize(_ pieces: [NormalizedText]) -> [NormalizedText] {
-        pieces.flatMap { piece in
-            var delimiters = pattern.matches(in: piece.scalars)
-            if invert { delimiters = complement(of: delimiters, count: piece.count) }
-            return split(piece, delimiters: delimiters, behavior: behavior)
+        pieces.flatMap { piece -> [NormalizedText] in
+            let matches = pattern.matches(in: piece.scalars)
+            guard invert else { return split(piece, delimiters: matches, behavior: behavior) }
+            // Inverted: the matches are kept and the gaps between them are the delimiters.
+            var segments: [(range: Range<Int>, isDelimiter: Bool)] = []
+            var cursor = 0
+            for match in matches {
+                if match.lowerBound > cursor { segments.append((cursor..<match.lowerBound, true)) }
+                segments.append((match, false))
+                cursor = match.upperBound
+            }
+            if cursor < piece.count { segments.append((cursor..<piece.count, true)) }
+            return splitSegments(segments, behavior: behavior).filter { !$0.isEmpty }.map { piece.slice($0) }
         }
     }
 }
@@ -227,50 +236,66 @@ func split(_ piece: NormalizedText, where isDelimiter: (Unicode.Scalar) -> Bool,
 }
 
 /// Splits around sorted, non-overlapping delimiter ranges; empty pieces are dropped.
+///
+/// As the Rust library (`NormalizedString::split`): the text becomes segments, each delimiter its own and each
+/// gap between delimiters one, and the behavior merges or drops segments. Adjacent delimiters stay separate
+/// segments, which matters for `mergedWith*` and for inverted patterns.
 func split(_ piece: NormalizedText, delimiters: [Range<Int>], behavior: SplitDelimiterBehavior) -> [NormalizedText] {
-    var ranges: [Range<Int>] = []
-    var delimiters = delimiters
-    if behavior == .contiguous {
-        // Adjacent delimiters form one.
-        var merged: [Range<Int>] = []
-        for range in delimiters {
-            if let last = merged.last, last.upperBound == range.lowerBound {
-                merged[merged.count - 1] = last.lowerBound..<range.upperBound
-            } else {
-                merged.append(range)
-            }
-        }
-        delimiters = merged
-    }
+    var segments: [(range: Range<Int>, isDelimiter: Bool)] = []
     var cursor = 0
-    var pendingStart: Int?  // start of a delimiter waiting to merge with the next piece
     for delimiter in delimiters {
-        switch behavior {
-        case .removed:
-            ranges.append(cursor..<delimiter.lowerBound)
-        case .isolated, .contiguous:
-            ranges.append(cursor..<delimiter.lowerBound)
-            ranges.append(delimiter)
-        case .mergedWithPrevious:
-            ranges.append(cursor..<delimiter.upperBound)
-        case .mergedWithNext:
-            ranges.append((pendingStart ?? cursor)..<delimiter.lowerBound)
-            pendingStart = delimiter.lowerBound
-        }
+        if delimiter.lowerBound > cursor { segments.append((cursor..<delimiter.lowerBound, false)) }
+        segments.append((delimiter, true))
         cursor = delimiter.upperBound
     }
-    ranges.append((pendingStart ?? cursor)..<piece.count)
-    return ranges.filter { !$0.isEmpty }.map { piece.slice($0) }
+    if cursor < piece.count { segments.append((cursor..<piece.count, false)) }
+    return splitSegments(segments, behavior: behavior).filter { !$0.isEmpty }.map { piece.slice($0) }
 }
 
-/// The gaps between sorted, non-overlapping ranges of 0..<count.
-func complement(of ranges: [Range<Int>], count: Int) -> [Range<Int>] {
-    var gaps: [Range<Int>] = []
-    var cursor = 0
-    for range in ranges {
-        if range.lowerBound > cursor { gaps.append(cursor..<range.lowerBound) }
-        cursor = range.upperBound
+/// Applies a delimiter behavior to segments (tokenizers `NormalizedString::split`).
+func splitSegments(_ segments: [(range: Range<Int>, isDelimiter: Bool)],
+                   behavior: SplitDelimiterBehavior) -> [Range<Int>] {
+    switch behavior {
+    case .removed:
+        return segments.filter { !$0.isDelimiter }.map(\.range)
+    case .isolated:
+        return segments.map(\.range)
+    case .mergedWithPrevious:
+        var out: [Range<Int>] = []
+        var previousIsDelimiter = false
+        for segment in segments {
+            if segment.isDelimiter, !previousIsDelimiter, let last = out.last {
+                out[out.count - 1] = last.lowerBound..<segment.range.upperBound
+            } else {
+                out.append(segment.range)
+            }
+            previousIsDelimiter = segment.isDelimiter
+        }
+        return out
+    case .mergedWithNext:
+        var out: [Range<Int>] = []
+        var nextIsDelimiter = false
+        for segment in segments.reversed() {
+            if segment.isDelimiter, !nextIsDelimiter, let last = out.last {
+                out[out.count - 1] = segment.range.lowerBound..<last.upperBound
+            } else {
+                out.append(segment.range)
+            }
+            nextIsDelimiter = segment.isDelimiter
+        }
+        return out.reversed()
+    case .contiguous:
+        // Runs of delimiters become one, and so do runs of non-delimiters (only possible when inverted).
+        var out: [Range<Int>] = []
+        var previousIsDelimiter = false
+        for segment in segments {
+            if segment.isDelimiter == previousIsDelimiter, let last = out.last {
+                out[out.count - 1] = last.lowerBound..<segment.range.upperBound
+            } else {
+                out.append(segment.range)
+            }
+            previousIsDelimiter = segment.isDelimiter
+        }
+        return out
     }
-    if cursor < count { gaps.append(cursor..<count) }
-    return gaps
 }

@@ -294,6 +294,92 @@ def character_classes():
             "chinese": to_ranges(cjk)}
 
 
+GENERIC_TEXTS = {
+    "plain": "the cat sat on the mat.",
+    "spaces": "  Hello   world  ",
+    "compat": "\ufb01ne \u2460 \uff21\uff22 caf\u00e9 e\u0301 na\u00efve",
+    "punct_dash": "e-mail -- what?! a-b-c",
+    "apostrophes": "don't ''quoted'' it's",
+    "cjk_emoji": "日本 語 🐶 dog",
+    "empty": "",
+    "specials_inline": "hello [SEP] world",
+}
+
+
+def make_generic_variants(vocab):
+    """Tokenizers built from generic stages (no BERT normalizer/pre-tokenizer), saved as tokenizer.json only.
+
+    They cover the Sequence/NFKC/NFKD/NFC/Lowercase/StripAccents/Replace/Strip/Prepend normalizers, the
+    WhitespaceSplit/Whitespace/Punctuation/Split/Metaspace pre-tokenizers, BertProcessing and TemplateProcessing,
+    and the Metaspace/Replace/Strip/Fuse/WordPiece decoders, which byte-level BPE and Unigram will reuse.
+    """
+    from tokenizers import Regex, decoders, processors
+    from tokenizers.models import WordPiece
+
+    meta_vocab = dict(vocab)
+    for word in ["\u2581the", "\u2581cat", "\u2581hello", "\u2581world", "\u2581dog", "\u2581", "\u2581a", "##\u2581"]:
+        meta_vocab.setdefault(word, len(meta_vocab))
+
+    variants = {}
+    t = Tokenizer(WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    t.normalizer = normalizers.Sequence([
+        normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " "), normalizers.Strip(), normalizers.Lowercase(),
+        normalizers.NFD(), normalizers.StripAccents(), normalizers.Replace("''", '"')])
+    t.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(behavior="isolated"),
+        pre_tokenizers.Split("-", behavior="merged_with_next")])
+    t.post_processor = processors.BertProcessing(("[SEP]", vocab["[SEP]"]), ("[CLS]", vocab["[CLS]"]))
+    t.decoder = decoders.WordPiece(prefix="##", cleanup=False)
+    t.add_special_tokens(["[SEP]", "[CLS]"])
+    variants["generic-split"] = t
+
+    t = Tokenizer(WordPiece(vocab, unk_token="[UNK]"))
+    t.normalizer = normalizers.Sequence([normalizers.NFKD(), normalizers.StripAccents(), normalizers.Lowercase()])
+    t.pre_tokenizer = pre_tokenizers.Whitespace()
+    t.post_processor = processors.TemplateProcessing(
+        single="$A:0 [SEP]:0", pair="$A:0 [SEP]:0 $B:1 [SEP]:1", special_tokens=[("[SEP]", vocab["[SEP]"])])
+    t.decoder = decoders.Sequence([decoders.WordPiece(prefix="##", cleanup=True), decoders.Fuse()])
+    t.add_special_tokens(["[SEP]"])
+    variants["generic-whitespace"] = t
+
+    t = Tokenizer(WordPiece(meta_vocab, unk_token="[UNK]"))
+    t.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase(), normalizers.Prepend("\u2581"),
+                                         normalizers.Replace(" ", "\u2581")])
+    t.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="never", split=True)
+    t.post_processor = processors.TemplateProcessing(
+        single="[CLS]:0 $A:0", pair="[CLS]:0 $A:0 $B:1", special_tokens=[("[CLS]", vocab["[CLS]"])])
+    t.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.Strip(" ", 1, 0)])
+    variants["generic-metaspace"] = t
+
+    t = Tokenizer(WordPiece(meta_vocab, unk_token="[UNK]"))
+    t.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+    t.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    variants["generic-metaspace-always"] = t
+
+    for name, tok in variants.items():
+        directory = os.path.join(OUT, name)
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+        tok.save(os.path.join(directory, "tokenizer.json"))
+        reloaded = Tokenizer.from_file(os.path.join(directory, "tokenizer.json"))
+        single = []
+        for case, text in GENERIC_TEXTS.items():
+            out = encoding_dict(reloaded.encode(text))
+            out["decoded"] = reloaded.decode(out["ids"], skip_special_tokens=False)
+            out["decoded_skip_special"] = reloaded.decode(out["ids"], skip_special_tokens=True)
+            single.append({"name": case, "text": text, "add_special_tokens": True, **out})
+        pair = encoding_dict(reloaded.encode("the cat", "a dog"))
+        pair["decoded"] = reloaded.decode(pair["ids"], skip_special_tokens=False)
+        pair["decoded_skip_special"] = reloaded.decode(pair["ids"], skip_special_tokens=True)
+        data = {"variant": name, "versions": {"tokenizers": tokenizers.__version__}, "seed": 0,
+                "goldens": {"single": single, "pair": [{"name": "pair", "text": "the cat", "pair": "a dog", **pair}],
+                            "truncation": [], "batch": []}}
+        with open(os.path.join(OUT, f"goldens-{name}.json"), "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        print(f"wrote {name}: single={len(single)}")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "bert-character-classes.json"), "w", encoding="utf-8") as f:
@@ -305,6 +391,7 @@ def main():
             json.dump(data, f, ensure_ascii=False, indent=1)
             f.write("\n")
         print(f"wrote {name}: " + ", ".join(f"{k}={len(v)}" for k, v in data["goldens"].items()))
+    make_generic_variants(build_vocab())
 
 
 if __name__ == "__main__":
