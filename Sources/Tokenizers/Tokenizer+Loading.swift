@@ -80,6 +80,11 @@ extension Tokenizer {
             specialTokenNames: settings.specialTokenNames)
     }
 
+    /// BertTokenizer's special tokens when the config does not name them.
+    static let bertSpecialTokenDefaults: KeyValuePairs<String, String> = [
+        "unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]",
+    ]
+
     /// Builds BERT's WordPiece tokenizer from a `vocab.txt` and the transformers files beside it, as
     /// transformers' `BertTokenizer` does: BertNormalizer(do_lower_case, strip_accents, tokenize_chinese_chars),
     /// BertPreTokenizer, WordPiece, `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`, WordPiece decoder.
@@ -91,6 +96,9 @@ extension Tokenizer {
         let vocabulary = WordPieceModel.readVocabulary(text)
         var settings = try TokenizerConfig(config)
         try settings.mergeSpecialTokensMap(specialTokensMap)
+        for (key, token) in bertSpecialTokenDefaults where settings.specialTokenNames[key] == nil {
+            settings.specialTokenNames[key] = token
+        }
         let unknown = settings.specialTokenNames["unk_token"] ?? WordPieceModel.defaultUnknownToken
         let model = try WordPieceModel(entries: vocabulary, unknownToken: unknown)
         let normalizer = BertNormalizer(cleanText: true, handleChineseChars: settings.tokenizeChineseChars,
@@ -115,7 +123,8 @@ extension Tokenizer {
                 nextId = max(nextId, id + 1)
             }
         }
-        let orderedSpecials = settings.specialTokenNames.sorted { $0.key < $1.key }.map(\.value)
+        // In the order transformers registers them (BertTokenizer's arguments), which fixes the new ids.
+        let orderedSpecials = TokenizerConfig.specialTokenKeys.compactMap { settings.specialTokenNames[$0] }
             + settings.additionalSpecialTokens
         for content in orderedSpecials where !added.contains(where: { $0.content.utf8.elementsEqual(content.utf8) }) {
             let id = model.tokenToId(content) ?? nextId
