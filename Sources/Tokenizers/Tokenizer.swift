@@ -80,7 +80,9 @@ public struct Tokenizer: Sendable {
         var tokens: [Token] = []
         for split in addedVocabulary.split(text, normalizer: normalizer) {
             if let added = split.token {
-                tokens.append(Token(id: added.id, value: added.content, offsets: split.text.originalRange))
+                // The token string is the matched text, whitespace swallowed by lstrip/rstrip included (as the Rust
+                // library reports it; decoding uses the content).
+                tokens.append(Token(id: added.id, value: split.text.string, offsets: split.text.originalRange))
                 continue
             }
             let pieces = preTokenizer?.preTokenize([split.text]) ?? [split.text]

@@ -20,7 +20,7 @@ import tempfile
 
 import tokenizers
 import transformers
-from tokenizers import Tokenizer, normalizers, pre_tokenizers
+from tokenizers import AddedToken, Tokenizer, normalizers, pre_tokenizers
 from transformers import BertTokenizer
 
 random.seed(0)  # nothing is random; the seed is recorded for the house rule
@@ -295,6 +295,9 @@ def character_classes():
 
 
 GENERIC_TEXTS = {
+    "added_strip": "a <mask> b a   <mask>b <image>  cat x<image>\t<mask>",
+    "added_single_word": "cats cat scat mat ma Cat",
+    "added_raw_case": "Dogs dog DOG",
     "plain": "the cat sat on the mat.",
     "spaces": "  Hello   world  ",
     "compat": "\ufb01ne \u2460 \uff21\uff22 caf\u00e9 e\u0301 na\u00efve",
@@ -355,6 +358,17 @@ def make_generic_variants(vocab):
     t.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
     t.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
     variants["generic-metaspace-always"] = t
+
+    # Added-token options: lstrip/rstrip swallow whitespace (and keep it in the token string), single_word only
+    # matches whole words, normalized tokens match after normalization, raw ones before.
+    t = Tokenizer(WordPiece(vocab, unk_token="[UNK]"))
+    t.normalizer = normalizers.BertNormalizer(lowercase=True)
+    t.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    t.add_special_tokens([AddedToken("<mask>", lstrip=True, special=True, normalized=False),
+                          AddedToken("<image>", rstrip=True, special=True, normalized=False)])
+    t.add_tokens([AddedToken("cat", single_word=True, normalized=True),
+                  AddedToken("Dog", normalized=False), AddedToken("ma", single_word=True, normalized=True)])
+    variants["generic-added"] = t
 
     for name, tok in variants.items():
         directory = os.path.join(OUT, name)

@@ -6,7 +6,8 @@ import Tokenizers
 
 @Suite("Generic stage goldens")
 struct GenericStageGoldenTests {
-    static let variants = ["generic-split", "generic-whitespace", "generic-metaspace", "generic-metaspace-always"]
+    static let variants = ["generic-split", "generic-whitespace", "generic-metaspace", "generic-metaspace-always",
+                           "generic-added"]
 
     @Test("generic stages encode and decode like the Python library", arguments: variants)
     func genericStagesEncodeAndDecodeLikeThePythonLibrary(variant: String) throws {
