@@ -5,42 +5,20 @@ import Foundation
 /// A JSON document as read from `tokenizer.json` or `tokenizer_config.json`.
 ///
 /// The HF formats are open-ended (each stage has its own fields keyed by `type`), so they are read into this tree
-/// first and each stage picks its fields through `StageConfig`.
-public enum JSONValue: Sendable, Equatable, Decodable {
+/// first and each stage picks its fields through `StageConfig`. Objects keep their keys byte-exact and in order
+/// (see JSONParser).
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
+    case object(JSONObject)
 
     /// Parses `data` as JSON; `file` names the source in the error.
     static func parse(_ data: Data, file: String) throws(TokenizerError) -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw .malformedFile(file: file, reason: "not valid JSON (\(error))")
-        }
+        try JSONParser.parse(Array(data), file: file)
     }
 
     var isNull: Bool { self == .null }
@@ -62,16 +40,39 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
     var arrayValue: [JSONValue]? { if case let .array(a) = self { a } else { nil } }
-    var objectValue: [String: JSONValue]? { if case let .object(o) = self { o } else { nil } }
+    var objectValue: JSONObject? { if case let .object(o) = self { o } else { nil } }
+}
+
+/// A JSON object: its members in file order with byte-exact keys, and a lookup by key for field access (a key
+/// written twice answers with its last value, as serde_json does).
+public struct JSONObject: Sendable, Equatable {
+    public let pairs: [(key: String, value: JSONValue)]
+    private let lastIndex: [String: Int]
+
+    init(_ pairs: [(key: String, value: JSONValue)]) {
+        self.pairs = pairs
+        var index: [String: Int] = [:]
+        for (position, pair) in pairs.enumerated() { index[pair.key] = position }
+        lastIndex = index
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        lastIndex[key].map { pairs[$0].value }
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.pairs.count == rhs.pairs.count
+            && zip(lhs.pairs, rhs.pairs).allSatisfy { $0.key.utf8.elementsEqual($1.key.utf8) && $0.value == $1.value }
+    }
 }
 
 /// One JSON object of a tokenizer file with the name of the stage it configures, so that every accessor can
 /// report `stage.field: reason` when the field is missing or of the wrong kind.
 struct StageConfig: Sendable {
     let stage: String
-    let fields: [String: JSONValue]
+    let fields: JSONObject
 
-    init(stage: String, fields: [String: JSONValue]) {
+    init(stage: String, fields: JSONObject) {
         self.stage = stage
         self.fields = fields
     }
@@ -134,7 +135,7 @@ struct StageConfig: Sendable {
         return value
     }
 
-    func object(_ key: String) throws(TokenizerError) -> [String: JSONValue] {
+    func object(_ key: String) throws(TokenizerError) -> JSONObject {
         guard let value = fields[key]?.objectValue else { throw wrong(key, "an object") }
         return value
     }

@@ -79,7 +79,7 @@ public struct TemplateProcessing: PostProcessor {
 
     init(_ config: StageConfig) throws(TokenizerError) {
         var specials: [String: SpecialToken] = [:]
-        for (name, value) in try config.object("special_tokens") {
+        for (name, value) in try config.object("special_tokens").pairs {
             let entry = try config.child("special_tokens[\(name)]", value)
             let ids = try entry.array("ids").compactMap(\.intValue)
             let tokens = try entry.array("tokens").compactMap(\.stringValue)

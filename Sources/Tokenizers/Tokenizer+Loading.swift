@@ -113,7 +113,8 @@ extension Tokenizer {
             guard let object = try JSONValue.parse(addedTokensData, file: FileName.addedTokens).objectValue else {
                 throw .malformedFile(file: FileName.addedTokens, reason: "expected an object of token: id")
             }
-            for (content, value) in object.sorted(by: { ($0.value.intValue ?? 0) < ($1.value.intValue ?? 0) }) {
+            let byId = object.pairs.sorted { ($0.value.intValue ?? 0) < ($1.value.intValue ?? 0) }
+            for (content, value) in byId {
                 guard let id = value.intValue, id >= 0 else {
                     throw .malformedFile(file: FileName.addedTokens, reason: "id of \"\(content)\" is not an integer >= 0")
                 }
@@ -194,7 +195,7 @@ struct TokenizerConfig {
         }
         try readSpecialTokens(config)
         if config.has("added_tokens_decoder") {
-            for (key, value) in try config.object("added_tokens_decoder") {
+            for (key, value) in try config.object("added_tokens_decoder").pairs {
                 guard let id = Int(key), id >= 0 else {
                     throw .invalidField(stage: file, field: "added_tokens_decoder", reason: "key \"\(key)\" is not an id")
                 }

@@ -42,7 +42,7 @@ func makeModel(_ config: StageConfig) throws(TokenizerError) -> any TokenizerMod
     switch type {
     case .wordPiece:
         var entries: [(token: String, id: Int)] = []
-        for (token, value) in try config.object("vocab") {
+        for (token, value) in try config.object("vocab").pairs {
             guard let id = value.intValue, id >= 0 else {
                 throw .invalidField(stage: config.stage, field: "vocab",
                                     reason: "id of \"\(token)\" is not an integer >= 0")
