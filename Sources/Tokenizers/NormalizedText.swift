@@ -60,6 +60,41 @@ public struct NormalizedText: Sendable, Equatable {
     /// The original span of the whole text.
     var originalRange: Range<Int> { originalRange(0..<count) }
 
+    /// What a per-scalar rewrite does with one scalar (`keep` and `replace` allocate nothing: the common cases).
+    enum ScalarEdit {
+        case keep
+        case replace(Unicode.Scalar)
+        case remove
+        case expand([Unicode.Scalar])
+    }
+
+    /// Rewrites every scalar; outputs inherit the input's alignment.
+    mutating func editScalars(_ edit: (Unicode.Scalar) -> ScalarEdit) {
+        var newScalars: [Unicode.Scalar] = []
+        var newAlignments: [Range<Int>] = []
+        newScalars.reserveCapacity(scalars.count)
+        newAlignments.reserveCapacity(scalars.count)
+        for index in scalars.indices {
+            switch edit(scalars[index]) {
+            case .keep:
+                newScalars.append(scalars[index])
+                newAlignments.append(alignments[index])
+            case let .replace(scalar):
+                newScalars.append(scalar)
+                newAlignments.append(alignments[index])
+            case .remove:
+                break
+            case let .expand(outputs):
+                for output in outputs {
+                    newScalars.append(output)
+                    newAlignments.append(alignments[index])
+                }
+            }
+        }
+        scalars = newScalars
+        alignments = newAlignments
+    }
+
     /// Rewrites every scalar into zero or more scalars; the outputs inherit the input's alignment.
     mutating func mapScalars(_ transform: (Unicode.Scalar) -> [Unicode.Scalar]) {
         var newScalars: [Unicode.Scalar] = []

@@ -80,13 +80,15 @@ public struct BertNormalizer: Normalizer {
 
     public func normalize(_ text: inout NormalizedText) {
         if cleanText {
-            text.filterScalars { scalar in
-                !(scalar.value == 0 || scalar.value == 0xFFFD || BertCharacterClasses.isControl(scalar))
+            text.editScalars { scalar in
+                if scalar.value == 0 || scalar.value == 0xFFFD || BertCharacterClasses.isControl(scalar) {
+                    return .remove
+                }
+                return BertCharacterClasses.isWhitespace(scalar) && scalar != " " ? .replace(" ") : .keep
             }
-            text.mapScalars { BertCharacterClasses.isWhitespace($0) ? [" "] : [$0] }
         }
         if handleChineseChars {
-            text.mapScalars { BertCharacterClasses.isChinese($0) ? [" ", $0, " "] : [$0] }
+            text.editScalars { BertCharacterClasses.isChinese($0) ? .expand([" ", $0, " "]) : .keep }
         }
         if stripAccents {
             UnicodeFormNormalizer(form: .nfd).normalize(&text)
@@ -112,12 +114,14 @@ public struct SequenceNormalizer: Normalizer {
 public struct LowercaseNormalizer: Normalizer {
     public init() {}
     public func normalize(_ text: inout NormalizedText) {
-        text.mapScalars { scalar in
+        text.editScalars { scalar in
             if scalar.isASCII {
                 let value = scalar.value
-                return (65...90).contains(value) ? [Unicode.Scalar(UInt8(value + 32))] : [scalar]
+                return (65...90).contains(value) ? .replace(Unicode.Scalar(UInt8(value + 32))) : .keep
             }
-            return Array(scalar.properties.lowercaseMapping.unicodeScalars)
+            let lower = scalar.properties.lowercaseMapping.unicodeScalars
+            if lower.count == 1, let single = lower.first { return single == scalar ? .keep : .replace(single) }
+            return .expand(Array(lower))
         }
     }
 }
@@ -143,13 +147,13 @@ public struct UnicodeFormNormalizer: Normalizer {
             let compatibility = form == .nfkd
             // Decompose scalar by scalar (keeping each output aligned to its own source), then put runs of
             // combining marks in canonical order, which is all NFD adds to per-scalar decomposition.
-            text.mapScalars { scalar in
+            text.editScalars { scalar in
                 // Below U+00A0 nothing decomposes; below U+00C0 nothing decomposes canonically.
-                if scalar.value < (compatibility ? 0xA0 : 0xC0) { return [scalar] }
+                if scalar.value < (compatibility ? 0xA0 : 0xC0) { return .keep }
                 let single = String(scalar)
                 let decomposed = compatibility
                     ? single.decomposedStringWithCompatibilityMapping : single.decomposedStringWithCanonicalMapping
-                return Array(decomposed.unicodeScalars)
+                return .expand(Array(decomposed.unicodeScalars))
             }
             text.reorderCombiningMarks()
         case .nfc, .nfkc:
