@@ -194,7 +194,9 @@ struct JSONParser {
         var isInteger = true
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         let digitsStart = position
-        while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+        while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+            position += 1
+        }
         guard position > digitsStart else { throw failure("invalid number") }
         guard bytes[digitsStart] != UInt8(ascii: "0") || position == digitsStart + 1 else {
             throw failure("leading zero in number")

@@ -146,6 +146,7 @@ struct StageConfig: Sendable {
     }
 
     func wrong(_ key: String, _ expected: String) -> TokenizerError {
-        .invalidField(stage: stage, field: key, reason: has(key) ? "expected \(expected)" : "missing (expected \(expected))")
+        let reason = has(key) ? "expected \(expected)" : "missing (expected \(expected))"
+        return .invalidField(stage: stage, field: key, reason: reason)
     }
 }

@@ -133,7 +133,8 @@ public struct TemplateProcessing: PostProcessor {
             case let .special(token, typeId):
                 guard addSpecialTokens else { continue }
                 let count = token.ids.count
-                out.append(Encoding(ids: token.ids, tokens: token.tokens, typeIds: Array(repeating: typeId, count: count),
+                out.append(Encoding(ids: token.ids, tokens: token.tokens,
+                                    typeIds: Array(repeating: typeId, count: count),
                                     attentionMask: Array(repeating: 1, count: count),
                                     specialTokensMask: Array(repeating: 1, count: count),
                                     offsets: Array(repeating: 0..<0, count: count)))

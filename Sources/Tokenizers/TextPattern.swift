@@ -21,7 +21,8 @@ public enum TextPattern: Sendable {
             }
             self = .regex(expression)
         } else {
-            throw .invalidField(stage: config.stage, field: key, reason: "expected {\"String\": ...} or {\"Regex\": ...}")
+            throw .invalidField(stage: config.stage, field: key,
+                                reason: "expected {\"String\": ...} or {\"Regex\": ...}")
         }
     }
 

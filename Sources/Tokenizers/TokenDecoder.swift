@@ -98,7 +98,8 @@ public struct WordPieceDecoder: TokenDecoder {
 public struct MetaspaceDecoder: TokenDecoder {
     public var replacement: Unicode.Scalar
     public var prependScheme: MetaspacePreTokenizer.PrependScheme
-    public init(replacement: Unicode.Scalar = "\u{2581}", prependScheme: MetaspacePreTokenizer.PrependScheme = .always) {
+    public init(replacement: Unicode.Scalar = "\u{2581}",
+                prependScheme: MetaspacePreTokenizer.PrependScheme = .always) {
         self.replacement = replacement
         self.prependScheme = prependScheme
     }

@@ -28,7 +28,8 @@ extension Tokenizer {
         }
         let vocabulary = directory.appendingPathComponent(FileName.vocabularyText)
         guard FileManager.default.fileExists(atPath: vocabulary.path) else {
-            throw .missingVocabulary("\(directory.path) has neither \(FileName.tokenizerJSON) nor \(FileName.vocabularyText)")
+            throw .missingVocabulary(
+                "\(directory.path) has neither \(FileName.tokenizerJSON) nor \(FileName.vocabularyText)")
         }
         self = try Self.bert(
             vocabulary: try Self.read(vocabulary), config: config,
@@ -116,7 +117,8 @@ extension Tokenizer {
             let byId = object.pairs.sorted { ($0.value.intValue ?? 0) < ($1.value.intValue ?? 0) }
             for (content, value) in byId {
                 guard let id = value.intValue, id >= 0 else {
-                    throw .malformedFile(file: FileName.addedTokens, reason: "id of \"\(content)\" is not an integer >= 0")
+                    throw .malformedFile(file: FileName.addedTokens,
+                                         reason: "id of \"\(content)\" is not an integer >= 0")
                 }
                 guard !added.contains(where: { $0.content.utf8.elementsEqual(content.utf8) }) else { continue }
                 let special = specialContents.contains(content)
@@ -197,7 +199,8 @@ struct TokenizerConfig {
         if config.has("added_tokens_decoder") {
             for (key, value) in try config.object("added_tokens_decoder").pairs {
                 guard let id = Int(key), id >= 0 else {
-                    throw .invalidField(stage: file, field: "added_tokens_decoder", reason: "key \"\(key)\" is not an id")
+                    throw .invalidField(stage: file, field: "added_tokens_decoder",
+                                        reason: "key \"\(key)\" is not an id")
                 }
                 addedTokensDecoder[id] = try AddedToken(try config.child("added_tokens_decoder[\(key)]", value), id: id)
             }

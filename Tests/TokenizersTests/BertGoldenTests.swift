@@ -15,8 +15,8 @@ struct BertGoldenTests {
         #expect(golden.goldens.single.count > 40)
         for item in golden.goldens.single {
             let encoding = try tokenizer.encode(item.text, addSpecialTokens: item.addSpecialTokens ?? true)
-            #expect(item.encoding.matches(encoding),
-                    "\(item.name) special=\(item.addSpecialTokens ?? true): \(describe(encoding, against: item.encoding))")
+            let context = "\(item.name) special=\(item.addSpecialTokens ?? true)"
+            #expect(item.encoding.matches(encoding), "\(context): \(describe(encoding, against: item.encoding))")
         }
     }
 

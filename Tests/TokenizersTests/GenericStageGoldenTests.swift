@@ -15,9 +15,11 @@ struct GenericStageGoldenTests {
         let golden = try GoldenFile.load(variant)
         for item in golden.goldens.single + golden.goldens.pair {
             let encoding = try tokenizer.encode(item.text, pair: item.pair)
-            #expect(item.encoding.matches(encoding), "\(variant) \(item.name): \(describe(encoding, against: item.encoding))")
+            #expect(item.encoding.matches(encoding),
+                    "\(variant) \(item.name): \(describe(encoding, against: item.encoding))")
             #expect(sameBytes(tokenizer.decode(encoding.ids), item.encoding.decoded), "\(variant) \(item.name)")
-            #expect(sameBytes(tokenizer.decode(encoding.ids, skipSpecialTokens: true), item.encoding.decodedSkipSpecial),
+            #expect(sameBytes(tokenizer.decode(encoding.ids, skipSpecialTokens: true),
+                              item.encoding.decodedSkipSpecial),
                     "\(variant) \(item.name)")
         }
     }

@@ -11,7 +11,8 @@ struct JSONParserTests {
 
     @Test("values of every kind parse")
     func valuesOfEveryKindParse() throws {
-        let value = try Self.parse(#" {"a": [1, -2, 3.5, 1e3, true, false, null, "x\n\u00e9\ud83d\udc36\/"], "b": {}} "#)
+        let text = #" {"a": [1, -2, 3.5, 1e3, true, false, null, "x\n\u00e9\ud83d\udc36\/"], "b": {}} "#
+        let value = try Self.parse(text)
         guard case let .object(object) = value else {
             Issue.record("expected an object")
             return

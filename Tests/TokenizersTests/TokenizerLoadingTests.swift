@@ -54,7 +54,8 @@ struct TokenizerLoadingTests {
 
     @Test("a missing model or unknown token is reported")
     func aMissingModelOrUnknownTokenIsReported() throws {
-        #expect(Self.loadError(try Self.tokenizerJSON(["model": NSNull()])) == .missingVocabulary("tokenizer.json has no model"))
+        #expect(Self.loadError(try Self.tokenizerJSON(["model": NSNull()]))
+                == .missingVocabulary("tokenizer.json has no model"))
         let noUnk = ["type": "WordPiece", "unk_token": "[UNK]", "vocab": ["a": 0]] as [String: Any]
         #expect(Self.loadError(try Self.tokenizerJSON(["model": noUnk]))
                 == .unknownToken(stage: "model (WordPiece unk_token)", token: "[UNK]"))
@@ -66,20 +67,22 @@ struct TokenizerLoadingTests {
             "special_tokens": [:],
         ]
         #expect(Self.loadError(try Self.tokenizerJSON(["post_processor": template]))
-                == .unknownToken(stage: "post_processor.single[0].SpecialToken (not in special_tokens)", token: "[CLS]"))
+                == .unknownToken(stage: "post_processor.single[0].SpecialToken (not in special_tokens)",
+                                 token: "[CLS]"))
     }
 
     @Test("fields of the wrong kind are reported with their stage")
     func fieldsOfTheWrongKindAreReported() throws {
         let badVocab = ["type": "WordPiece", "vocab": ["[UNK]": "zero"]] as [String: Any]
-        guard case let .invalidField(stage, field, _) = Self.loadError(try Self.tokenizerJSON(["model": badVocab])) else {
+        let vocabError = Self.loadError(try Self.tokenizerJSON(["model": badVocab]))
+        guard case let .invalidField(stage, field, _) = vocabError else {
             Issue.record("expected invalidField")
             return
         }
         #expect(stage == "model" && field == "vocab")
         let badFlag = ["type": "BertNormalizer", "lowercase": "yes"] as [String: Any]
-        guard case let .invalidField(stage2, field2, _) = Self.loadError(try Self.tokenizerJSON(["normalizer": badFlag]))
-        else {
+        let flagError = Self.loadError(try Self.tokenizerJSON(["normalizer": badFlag]))
+        guard case let .invalidField(stage2, field2, _) = flagError else {
             Issue.record("expected invalidField")
             return
         }
