@@ -57,8 +57,8 @@ public struct NormalizedText: Sendable, Equatable {
         return lower..<upper
     }
 
-    /// The original span of the whole text.
-    var originalRange: Range<Int> { originalRange(0..<count) }
+    /// The span of the original text this (piece of) text comes from.
+    public var originalRange: Range<Int> { originalRange(0..<count) }
 
     /// What a per-scalar rewrite does with one scalar (`keep` and `replace` allocate nothing: the common cases).
     enum ScalarEdit {

@@ -85,8 +85,10 @@ SINGLE_TEXTS = {
 }
 
 PAIRS = {
-    "pair_basic": ("which city is this?", "paris, the city of light."),
-    "pair_empty_second": ("hello world", ""),
+    # name: (first, second, add_special_tokens)
+    "pair_basic": ("which city is this?", "paris, the city of light.", True),
+    "pair_empty_second": ("hello world", "", True),
+    "pair_without_specials": ("the cat", "a dog", False),
 }
 
 TRUNCATION_CASES = {
@@ -140,12 +142,14 @@ def check_same(a, b, what):
         sys.exit(f"loading routes disagree on {what}:\n  {a}\n  {b}")
 
 
-def write_slow_checkpoint(directory, vocab, tok, flags):
+def write_slow_checkpoint(directory, vocab, tok, flags, legacy=False):
     """Write the files a slow-BertTokenizer checkpoint (transformers 4.x) has, as blip2-itm-vit-g does.
 
     transformers 5 no longer writes vocab.txt for a vocabulary built in memory, so the files are written here in the
     4.x layout: vocab.txt (one token a line, line number = id), tokenizer_config.json with added_tokens_decoder,
     special_tokens_map.json and added_tokens.json (the tokens past the WordPiece vocabulary).
+    With `legacy`, tokenizer_config.json has no added_tokens_decoder (files saved before transformers 4.34, which
+    blip2-itm-vit-g may be): the added tokens are known from added_tokens.json and special_tokens_map.json only.
     """
     os.makedirs(directory)
     with open(os.path.join(directory, "vocab.txt"), "w", encoding="utf-8") as f:
@@ -156,7 +160,7 @@ def write_slow_checkpoint(directory, vocab, tok, flags):
         decoder[str(idx)] = {"content": added.content, "lstrip": added.lstrip, "normalized": added.normalized,
                              "rstrip": added.rstrip, "single_word": added.single_word, "special": added.special}
     config = {
-        "added_tokens_decoder": decoder,
+        **({} if legacy else {"added_tokens_decoder": decoder}),
         "bos_token": "[DEC]", "clean_up_tokenization_spaces": True, "cls_token": "[CLS]",
         "do_basic_tokenize": True, "do_lower_case": flags["do_lower_case"], "mask_token": "[MASK]",
         "model_max_length": 512, "never_split": None, "pad_token": "[PAD]", "sep_token": "[SEP]",
@@ -186,28 +190,35 @@ def make_variant(name, flags):
         shutil.rmtree(d, ignore_errors=True)
     base.save_pretrained(full_dir)
     write_slow_checkpoint(vocab_dir, vocab, base, flags)
+    legacy_dir = os.path.join(OUT, name + "-legacy")
+    shutil.rmtree(legacy_dir, ignore_errors=True)
+    write_slow_checkpoint(legacy_dir, vocab, base, flags, legacy=True)
 
     rust = Tokenizer.from_file(os.path.join(full_dir, "tokenizer.json"))
     hf_full = BertTokenizer.from_pretrained(full_dir)
     hf_vocab = BertTokenizer.from_pretrained(vocab_dir)
     rust_from_vocab = hf_vocab.backend_tokenizer
+    rust_from_legacy = BertTokenizer.from_pretrained(legacy_dir).backend_tokenizer
 
     goldens = {"single": [], "pair": [], "truncation": [], "batch": []}
     for case, text in SINGLE_TEXTS.items():
         for add in (True, False):
             out = encoding_dict(rust.encode(text, add_special_tokens=add))
             check_same(out, encoding_dict(rust_from_vocab.encode(text, add_special_tokens=add)), case)
+            check_same(out, encoding_dict(rust_from_legacy.encode(text, add_special_tokens=add)), case + " (legacy)")
             check_same(out["ids"], hf_full(text, add_special_tokens=add)["input_ids"], case + " (transformers)")
             goldens["single"].append(with_decodes(rust, hf_full, hf_vocab, {"name": case, "text": text,
                                                                  "add_special_tokens": add, **out}))
-    for case, (a, b) in PAIRS.items():
-        out = encoding_dict(rust.encode(a, b))
-        check_same(out, encoding_dict(rust_from_vocab.encode(a, b)), case)
+    for case, (a, b, add) in PAIRS.items():
+        out = encoding_dict(rust.encode(a, b, add_special_tokens=add))
+        check_same(out, encoding_dict(rust_from_vocab.encode(a, b, add_special_tokens=add)), case)
+        check_same(out, encoding_dict(rust_from_legacy.encode(a, b, add_special_tokens=add)), case + " (legacy)")
         if b:  # transformers treats an empty second text as no pair at all; `tokenizers` keeps the pair
-            hf = hf_full(a, b)
+            hf = hf_full(a, b, add_special_tokens=add)
             check_same(out["ids"], hf["input_ids"], case + " (transformers)")
             check_same(out["type_ids"], hf["token_type_ids"], case + " (transformers type ids)")
-        goldens["pair"].append(with_decodes(rust, hf_full, hf_vocab, {"name": case, "text": a, "pair": b, **out}))
+        goldens["pair"].append(with_decodes(rust, hf_full, hf_vocab, {"name": case, "text": a, "pair": b,
+                                                                     "add_special_tokens": add, **out}))
     for case, (a, b, max_length, strategy, direction) in TRUNCATION_CASES.items():
         outs = []
         for t in (rust, rust_from_vocab):
@@ -309,6 +320,21 @@ GENERIC_TEXTS = {
 }
 
 
+SPLIT_TEXTS = ["-a-b--c-", "a--b", "---", "", "abc", "a-"]
+
+
+def split_behaviors():
+    """What pre_tokenizers.Split does with each delimiter behavior, inverted or not, on awkward strings."""
+    out = []
+    for behavior in ["removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous"]:
+        for invert in (False, True):
+            for text in SPLIT_TEXTS:
+                pieces = pre_tokenizers.Split("-", behavior=behavior, invert=invert).pre_tokenize_str(text)
+                out.append({"behavior": behavior, "invert": invert, "text": text,
+                            "pieces": [p for p, _ in pieces], "offsets": [list(o) for _, o in pieces]})
+    return out
+
+
 def make_generic_variants(vocab):
     """Tokenizers built from generic stages (no BERT normalizer/pre-tokenizer), saved as tokenizer.json only.
 
@@ -396,6 +422,9 @@ def make_generic_variants(vocab):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "split-behaviors.json"), "w", encoding="utf-8") as f:
+        json.dump({"versions": {"tokenizers": tokenizers.__version__}, "cases": split_behaviors()}, f, indent=1)
+        f.write("\n")
     with open(os.path.join(OUT, "bert-character-classes.json"), "w", encoding="utf-8") as f:
         json.dump(character_classes(), f)
         f.write("\n")

@@ -95,15 +95,21 @@ struct GoldenFile: Decodable {
 /// Byte-for-byte string equality (`==` on `String` is canonical equivalence).
 func sameBytes(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
 
-/// The two ways a checkpoint ships a BERT tokenizer.
+/// The ways a checkpoint ships a BERT tokenizer: tokenizer.json; vocab.txt with a tokenizer_config.json that lists
+/// the added tokens (transformers >= 4.34); vocab.txt with added_tokens.json and special_tokens_map.json only.
 enum LoadingRoute: String, CaseIterable, CustomStringConvertible {
     case tokenizerJSON
     case vocabularyText
+    case legacyVocabularyText
 
     var description: String { rawValue }
 
     func load(_ variant: String) throws -> Tokenizer {
-        let folder = self == .tokenizerJSON ? variant : variant + "-vocab"
+        let folder = switch self {
+        case .tokenizerJSON: variant
+        case .vocabularyText: variant + "-vocab"
+        case .legacyVocabularyText: variant + "-legacy"
+        }
         return try Tokenizer(directory: tokenizerFixtures.appendingPathComponent(folder))
     }
 }
