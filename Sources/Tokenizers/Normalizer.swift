@@ -137,6 +137,7 @@ public struct StripAccentsNormalizer: Normalizer {
 
 /// The four Unicode normal forms.
 public struct UnicodeFormNormalizer: Normalizer {
+    /// Canonical or compatibility, decomposed or composed.
     public enum Form: Sendable { case nfd, nfc, nfkd, nfkc }
     public var form: Form
     public init(form: Form) { self.form = form }

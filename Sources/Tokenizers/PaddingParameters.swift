@@ -3,12 +3,14 @@
 
 /// How to pad encodings to a common length.
 public struct PaddingParameters: Sendable, Equatable {
+    /// The length to pad to.
     public enum Strategy: Sendable, Equatable {
         /// To the longest encoding of the batch.
         case batchLongest
         /// To a fixed length.
         case fixed(Int)
     }
+    /// The side padding goes on (raw values as in tokenizer.json).
     public enum Direction: String, Sendable {
         case right = "Right"
         case left = "Left"

@@ -165,6 +165,7 @@ public struct SplitPreTokenizer: PreTokenizer {
 /// SentencePiece-style: spaces become `replacement` ("▁"), a replacement is prepended per `prependScheme`, and
 /// with `split` each piece starts at a replacement.
 public struct MetaspacePreTokenizer: PreTokenizer {
+    /// When to put a replacement in front of a piece: always, only at the start of the text, never.
     public enum PrependScheme: String, Sendable {
         case always, first, never
     }

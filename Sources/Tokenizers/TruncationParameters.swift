@@ -3,12 +3,14 @@
 
 /// How to cut encodings down to a maximum length. The length counts the post-processor's special tokens.
 public struct TruncationParameters: Sendable, Equatable {
+    /// Which text of a pair loses tokens (raw values as in tokenizer.json).
     public enum Strategy: String, Sendable {
         /// Remove from the longer of the two texts, one token at a time in effect.
         case longestFirst = "LongestFirst"
         case onlyFirst = "OnlyFirst"
         case onlySecond = "OnlySecond"
     }
+    /// The side tokens are removed from (raw values as in tokenizer.json).
     public enum Direction: String, Sendable {
         /// Drop tokens at the end.
         case right = "Right"
