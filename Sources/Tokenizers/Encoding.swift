@@ -47,7 +47,7 @@ public struct Encoding: Sendable, Equatable {
 
     /// Keeps at most `maxLength` tokens, from the start (`.right` removes the end) or the end (`.left`).
     mutating func truncate(to maxLength: Int, direction: TruncationParameters.Direction) {
-        guard count > maxLength else { return }
+        guard count > maxLength, maxLength >= 0 else { return }
         let keep = direction == .right ? 0..<maxLength : (count - maxLength)..<count
         ids = Array(ids[keep])
         tokens = Array(tokens[keep])

@@ -22,8 +22,9 @@ public struct TruncationParameters: Sendable, Equatable {
     public var strategy: Strategy
     public var direction: Direction
 
+    /// A negative `maxLength` counts as 0.
     public init(maxLength: Int, strategy: Strategy = .longestFirst, direction: Direction = .right) {
-        self.maxLength = maxLength
+        self.maxLength = max(0, maxLength)
         self.strategy = strategy
         self.direction = direction
     }

@@ -257,6 +257,16 @@ def make_variant(name, flags):
             "truncation_max_length": trunc,
             "encodings": [with_decodes(rust, hf_full, hf_vocab, o) for o in outs[0]]})
 
+    with open(os.path.join(OUT, f"goldens-random-{name}.json"), "w", encoding="utf-8") as f:
+        random_cases = random_goldens(rust, hf_full, hf_vocab)
+        for case in random_cases:
+            check_same(case["ids"], encoding_dict(rust_from_vocab.encode(case["text"], case["pair"]))["ids"],
+                       case["name"])
+        json.dump({"variant": name, "versions": {"tokenizers": tokenizers.__version__}, "seed": 1234,
+                   "goldens": {"single": random_cases, "pair": [], "truncation": [], "batch": []}},
+                  f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+
     return {
         "variant": name,
         "flags": flags,
@@ -318,6 +328,30 @@ GENERIC_TEXTS = {
     "empty": "",
     "specials_inline": "hello [SEP] world",
 }
+
+
+RANDOM_ALPHABET = [
+    "a", "b", "the", "cat", "un", "aff", "able", " ", "  ", "\t", "\n", "\r\n", "\u0000", "\u0007", "\u200b",
+    "\ufffd", "\u00e9", "e\u0301", "\u0301", "\u00d1", "\u0130", "\u00df", "\u03a3", "\u65e5", "\u672c", "\u306e",
+    "\U0001f600", "\U0001f44d\U0001f3fd", "!", "?", ".", "'", "-", "##", "[CLS]", "[MASK]", "[DEC]", "tiaoyu",
+    "Tiaoyu", "\u2e52", "\u166d", "\U0010fffd", "\ue000", "\ufb01", "\u2460", "\u2581", "\u00a0", "\u3000",
+    "HeLLo", "caf\u00e9", "z" * 60,
+]
+
+
+def random_goldens(rust, hf_full, hf_vocab, count=80):
+    """Seeded random texts from awkward pieces (marks, controls, CJK, emoji, specials, long runs), single and pair."""
+    rng = random.Random(1234)
+    cases = []
+    for index in range(count):
+        def text():
+            return "".join(rng.choice(RANDOM_ALPHABET) for _ in range(rng.randint(0, 14)))
+        first = text()
+        second = text() if index % 3 == 0 else None
+        out = encoding_dict(rust.encode(first, second))
+        cases.append(with_decodes(rust, hf_full, hf_vocab, {"name": f"random_{index}", "text": first,
+                                                             "pair": second, "add_special_tokens": True, **out}))
+    return cases
 
 
 SPLIT_TEXTS = ["-a-b--c-", "a--b", "---", "", "abc", "a-"]

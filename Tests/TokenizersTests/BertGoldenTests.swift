@@ -20,6 +20,22 @@ struct BertGoldenTests {
         }
     }
 
+    @Test("seeded random texts encode and decode like the Python library", arguments: bertVariants,
+          LoadingRoute.allCases)
+    func randomTextsEncodeLikeThePythonLibrary(variant: String, route: LoadingRoute) throws {
+        let tokenizer = try route.load(variant)
+        let cases = try GoldenFile.load("random-" + variant).goldens.single
+        #expect(cases.count == 80)
+        for item in cases {
+            let encoding = try tokenizer.encode(item.text, pair: item.pair)
+            #expect(item.encoding.matches(encoding), "\(item.name): \(describe(encoding, against: item.encoding))")
+            #expect(sameBytes(tokenizer.decode(encoding.ids, cleanUpTokenizationSpaces: false), item.encoding.decoded))
+            let expected = route == .tokenizerJSON ? item.encoding.hfDecodedSkipSpecial
+                : item.encoding.hfVocabDecodedSkipSpecial
+            #expect(sameBytes(tokenizer.decode(encoding.ids, skipSpecialTokens: true), expected ?? ""), "\(item.name)")
+        }
+    }
+
     @Test("pairs encode with segment ids like the Python library", arguments: bertVariants, LoadingRoute.allCases)
     func pairsEncodeWithSegmentIds(variant: String, route: LoadingRoute) throws {
         let tokenizer = try route.load(variant)
