@@ -5,6 +5,13 @@
 ///
 /// It is a value: `withTruncation` / `withPadding` give variants for one call site (for example LAVIS' 32-token
 /// truncation) without touching the shared one.
+///
+/// ```swift
+/// let tokenizer = try Tokenizer(directory: checkpoint)           // tokenizer.json, else vocab.txt (BERT)
+/// let batch = try tokenizer.withPadding(tokenizer.padding(to: .batchLongest))
+///     .encodeBatch(["a photo of a cat", "two dogs"])              // ids, attentionMask, typeIds, offsets
+/// let text = tokenizer.decode(batch[0].ids, skipSpecialTokens: true)
+/// ```
 public struct Tokenizer: Sendable {
     public let normalizer: (any Normalizer)?
     public let preTokenizer: (any PreTokenizer)?
@@ -54,6 +61,15 @@ public struct Tokenizer: Sendable {
         var copy = self
         copy.padding = padding
         return copy
+    }
+
+    /// Padding with this tokenizer's pad token (`pad_token` of tokenizer_config.json, else `[PAD]`), or nil
+    /// when the vocabulary has no such token.
+    public func padding(to strategy: PaddingParameters.Strategy,
+                        direction: PaddingParameters.Direction = .right) -> PaddingParameters? {
+        let token = specialTokenNames["pad_token"] ?? "[PAD]"
+        guard let id = tokenToId(token) else { return nil }
+        return PaddingParameters(strategy: strategy, direction: direction, padId: id, padToken: token)
     }
 
     // MARK: vocabulary

@@ -49,4 +49,14 @@ struct TokenizerPropertyTests {
             _ = tokenizer.decode(encoding.ids, skipSpecialTokens: true)
         }
     }
+
+    @Test("the pad token comes from the configuration")
+    func thePadTokenComesFromTheConfiguration() throws {
+        let tokenizer = try LoadingRoute.vocabularyText.load("bert-uncased")
+        let padding = tokenizer.padding(to: .fixed(6))
+        #expect(padding?.padId == tokenizer.tokenToId("[PAD]"))
+        let encoding = try tokenizer.withPadding(padding).encode("the cat")
+        #expect(encoding.tokens == ["[CLS]", "the", "cat", "[SEP]", "[PAD]", "[PAD]"])
+        #expect(encoding.attentionMask == [1, 1, 1, 1, 0, 0])
+    }
 }
