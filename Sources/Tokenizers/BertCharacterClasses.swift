@@ -60,6 +60,33 @@ enum BertCharacterClasses {
         }
     }
 
+    /// Nonspacing marks in Unicode 8.0 that are spacing marks (Mc) now: U+1734 (14.0), U+1171E (14.0).
+    static let formerNonspacingMarks: Set<UInt32> = [0x1734, 0x1171E]
+    /// Characters of Unicode 8.0 that became nonspacing marks later: U+1885–U+1886 (Lo until 9.0), U+A9BD (Mc until
+    /// 12.0), U+111C9 (Po until 11.0).
+    static let laterNonspacingMarks: Set<UInt32> = [0x1885, 0x1886, 0xA9BD, 0x111C9]
+
+    /// Nonspacing marks (Mn) as of Unicode 8.0: what accent stripping removes after NFD.
+    static func isNonspacingMark(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x300 { return false }
+        if formerNonspacingMarks.contains(value) { return true }
+        if laterNonspacingMarks.contains(value) { return false }
+        return scalar.properties.generalCategory == .nonspacingMark && isInCategoryTables(scalar)
+    }
+
+    /// The Unicode version of the normalization data behind the Rust library (the unicode-normalization-alignments
+    /// crate): it predates 13.0, leaving U+11938 (new in 13.0) undecomposed. No canonical decomposition was added
+    /// between 8.0 and 12.1, so the exact version below 13.0 makes no difference.
+    static let normalizationTablesVersion: Unicode.Version = (major: 12, minor: 1)
+
+    /// True when the Rust library's normalization tables know the scalar (see `normalizationTablesVersion`).
+    static func isInNormalizationTables(_ scalar: Unicode.Scalar) -> Bool {
+        guard let age = scalar.properties.age else { return false }
+        return age.major < normalizationTablesVersion.major
+            || (age.major == normalizationTablesVersion.major && age.minor <= normalizationTablesVersion.minor)
+    }
+
     /// CJK ideographs that get spaces around them. These are the ranges of the `tokenizers` library, which differ
     /// from the original BERT's in one place: its Extension-E range starts at U+2B920, not U+2B820 (checked against
     /// the library by the fixture script).

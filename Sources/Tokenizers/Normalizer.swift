@@ -126,12 +126,13 @@ public struct LowercaseNormalizer: Normalizer {
     }
 }
 
-/// Removes combining marks (category Mn). Unlike BertNormalizer's accent stripping it does not decompose first;
-/// tokenizer.json puts an NFD stage before it.
+/// Removes nonspacing combining marks (category Mn, as the Rust library's Unicode 8.0 tables have it; see
+/// BertCharacterClasses). Unlike BertNormalizer's accent stripping it does not decompose first; tokenizer.json
+/// puts an NFD stage before it.
 public struct StripAccentsNormalizer: Normalizer {
     public init() {}
     public func normalize(_ text: inout NormalizedText) {
-        text.filterScalars { $0.isASCII || $0.properties.generalCategory != .nonspacingMark }
+        text.filterScalars { !BertCharacterClasses.isNonspacingMark($0) }
     }
 }
 
@@ -149,8 +150,10 @@ public struct UnicodeFormNormalizer: Normalizer {
             // Decompose scalar by scalar (keeping each output aligned to its own source), then put runs of
             // combining marks in canonical order, which is all NFD adds to per-scalar decomposition.
             text.editScalars { scalar in
-                // Below U+00A0 nothing decomposes; below U+00C0 nothing decomposes canonically.
+                // Below U+00A0 nothing decomposes; below U+00C0 nothing decomposes canonically. Characters newer
+                // than the Rust library's normalization data stay whole there, so here too.
                 if scalar.value < (compatibility ? 0xA0 : 0xC0) { return .keep }
+                if !BertCharacterClasses.isInNormalizationTables(scalar) { return .keep }
                 let single = String(scalar)
                 let decomposed = compatibility
                     ? single.decomposedStringWithCompatibilityMapping : single.decomposedStringWithCanonicalMapping
@@ -212,6 +215,13 @@ public struct PrependNormalizer: Normalizer {
 }
 
 extension NormalizedText {
+    /// Canonical combining class as the Rust library's normalization data has it (0 for newer characters).
+    static func combiningClass(_ scalar: Unicode.Scalar) -> UInt8 {
+        if scalar.value < 0x300 { return 0 }
+        guard BertCharacterClasses.isInNormalizationTables(scalar) else { return 0 }
+        return scalar.properties.canonicalCombiningClass.rawValue
+    }
+
     /// Stable-sorts each run of non-starters (canonical combining class > 0) by class, with their alignments:
     /// the canonical ordering step of Unicode normalization.
     mutating func reorderCombiningMarks() {
@@ -220,16 +230,16 @@ extension NormalizedText {
         var reorderedAlignments = alignments
         var changed = false
         while start < scalars.count {
-            guard scalars[start].properties.canonicalCombiningClass.rawValue != 0 else {
+            guard Self.combiningClass(scalars[start]) != 0 else {
                 start += 1
                 continue
             }
             var end = start
-            while end < scalars.count, scalars[end].properties.canonicalCombiningClass.rawValue != 0 { end += 1 }
+            while end < scalars.count, Self.combiningClass(scalars[end]) != 0 { end += 1 }
             if end - start > 1 {
                 let order = (start..<end).sorted { a, b in
-                    let ca = scalars[a].properties.canonicalCombiningClass.rawValue
-                    let cb = scalars[b].properties.canonicalCombiningClass.rawValue
+                    let ca = Self.combiningClass(scalars[a])
+                    let cb = Self.combiningClass(scalars[b])
                     return ca != cb ? ca < cb : a < b
                 }
                 for (offset, source) in order.enumerated() where source != start + offset {

@@ -454,8 +454,34 @@ def make_generic_variants(vocab):
         print(f"wrote {name}: single={len(single)}")
 
 
+HANGUL_SYLLABLES = range(0xAC00, 0xD7A4)
+
+
+def bert_normalizer_maps():
+    """Every code point the BertNormalizer's lowercase step, and separately its strip_accents step (NFD, then drop
+    nonspacing marks as the Rust crate's Unicode 8.0 tables know them), changes: [code point, output] pairs.
+    Hangul syllables (which only decompose algorithmically into jamo) are left out to keep the file small."""
+    lower = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=False,
+                                       lowercase=True)
+    strip = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True,
+                                       lowercase=False)
+    maps = {"lowercase": [], "strip_accents": []}
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF or cp in HANGUL_SYLLABLES:
+            continue
+        c = chr(cp)
+        for key, normalizer in (("lowercase", lower), ("strip_accents", strip)):
+            out = normalizer.normalize_str(c)
+            if out != c:
+                maps[key].append([cp, out])
+    return {"versions": {"tokenizers": tokenizers.__version__}, **maps}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "bert-normalizer-maps.json"), "w", encoding="utf-8") as f:
+        json.dump(bert_normalizer_maps(), f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
     with open(os.path.join(OUT, "split-behaviors.json"), "w", encoding="utf-8") as f:
         json.dump({"versions": {"tokenizers": tokenizers.__version__}, "cases": split_behaviors()}, f, indent=1)
         f.write("\n")
