@@ -83,12 +83,16 @@ public struct WordPieceModel: TokenizerModel {
         }
         let prefix = Array(continuingSubwordPrefix.utf8)
         var tokens: [Token] = []
+        var candidate: [UInt8] = []  // reused: one allocation per word, not per candidate
+        candidate.reserveCapacity(prefix.count + bytes.count)
         var start = 0
         while start < chars.count {
             var end = min(chars.count, start + maxTokenScalars)
             var match: Token?
             while start < end {
-                let candidate = (start > 0 ? prefix : []) + bytes[byteOffsets[start]..<byteOffsets[end]]
+                candidate.removeAll(keepingCapacity: true)
+                if start > 0 { candidate.append(contentsOf: prefix) }
+                candidate.append(contentsOf: bytes[byteOffsets[start]..<byteOffsets[end]])
                 if let id = ids[candidate] {
                     let value = String(decoding: candidate, as: UTF8.self)
                     match = Token(id: id, value: value, offsets: piece.originalRange(start..<end))
