@@ -9,7 +9,7 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
 
 let package = Package(
     name: "tiaoyu",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tiaoyu", targets: ["tiaoyu"]),
     ],
@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "ImagePipeline", dependencies: ["Tensors", "CTurboJPEG", "CSpng"]),
         .target(name: "Blip2", dependencies: ["Tensors", "SafeTensors"]),
+        .target(name: "Inference", dependencies: ["Blip2", "Tokenizers", "ImagePipeline", "COpenSSL"]),
 
         // MARK: HTTP half
         .target(name: "HTTP1"),
@@ -58,6 +59,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagePipelineTests", dependencies: ["ImagePipeline", "TestSupport"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
         .testTarget(name: "Blip2Tests", dependencies: ["Blip2", "SafeTensors", "Tensors", "TestSupport"]),
     ]
 )
