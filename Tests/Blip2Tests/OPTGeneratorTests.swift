@@ -10,7 +10,8 @@ import Testing
 @Suite("OPTGenerator")
 struct OPTGeneratorTests {
     static let greedyCases = ["caption", "prompt", "repetition", "ngram", "min_new"]
-    static let beamCases = ["beam", "beam_prompt", "beam_lp", "beam_early", "beam_never", "beam_ngram"]
+    static let beamCases = ["beam", "beam_prompt", "beam_lp", "beam_early", "beam_early_lp", "beam_never",
+                            "beam_heuristic_lp", "beam_negative_lp", "beam_ngram"]
 
     static func run(_ f: OPTFixture, _ caseName: String, observer: GenerationObserver = GenerationObserver()) throws
         -> GenerationOutput

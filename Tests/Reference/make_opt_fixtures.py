@@ -32,10 +32,11 @@ B = 2 images, Q = query tokens, T = Q + prompt length (left padded), S = generat
     CASE.logits                  [S, R, V]    raw logits of every step (greedy cases only; output_logits)
     CASE.options                 [k]          the generate() options, also in __metadata__ "CASE.options" (JSON)
 
-Cases: caption (no prompt, greedy), prompt (two different prompts, greedy), beam (num_beams 3),
-beam_lp (num_beams 3, length_penalty 2.0, num_return_sequences 2), beam_early (num_beams 3,
-early_stopping True, length_penalty 0.5), beam_never (early_stopping "never"), repetition (repetition_penalty
-1.8), ngram (no_repeat_ngram_size 2), min_new (min_new_tokens), beam_ngram (beam + both penalties).
+Cases (the full option sets are in the metadata): caption (no prompt, greedy), prompt (two different prompts,
+greedy), beam (num_beams 3), beam_prompt (3 returned), beam_lp (length_penalty 2.0, 2 returned), beam_early /
+beam_early_lp (early_stopping True), beam_never (early_stopping "never"), beam_heuristic_lp (its False twin),
+beam_negative_lp (length_penalty -1), repetition (repetition_penalty 1.8), ngram (no_repeat_ngram_size 2),
+min_new (min_new_tokens 8), beam_ngram (beam + both penalties).
 
 The EOS ids are chosen by running greedy once without EOS and taking tokens that appear early, so that
 generation really stops (at different steps for the two rows) in the recorded cases.
@@ -248,8 +249,13 @@ def blip2_fixture(c: FixtureConfig, versions) -> None:
         "beam": (False, {"num_beams": 3}, False),
         "beam_prompt": (True, {"num_beams": 3, "num_return_sequences": 3}, False),
         "beam_lp": (False, {"num_beams": 3, "length_penalty": 2.0, "num_return_sequences": 2}, False),
-        "beam_early": (True, {"num_beams": 3, "length_penalty": 0.5, "early_stopping": True}, False),
-        "beam_never": (False, {"num_beams": 3, "length_penalty": -1.0, "early_stopping": "never"}, False),
+        # early_stopping variants, at settings where transformers' output differs from early_stopping=False
+        # (found by trying num_beams 2-4 and length_penalty -1..2 on these models)
+        "beam_early": (False, {"num_beams": 3, "early_stopping": True}, False),
+        "beam_early_lp": (True, {"num_beams": 3, "length_penalty": 2.0, "early_stopping": True}, False),
+        "beam_never": (True, {"num_beams": 3, "length_penalty": 2.0, "early_stopping": "never"}, False),
+        "beam_heuristic_lp": (True, {"num_beams": 3, "length_penalty": 2.0, "early_stopping": False}, False),
+        "beam_negative_lp": (False, {"num_beams": 3, "length_penalty": -1.0, "early_stopping": "never"}, False),
         "repetition": (True, {"repetition_penalty": 1.8}, True),
         "ngram": (False, {"no_repeat_ngram_size": 2}, True),
         "min_new": (False, {"min_new_tokens": 8}, True),
