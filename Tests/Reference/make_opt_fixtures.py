@@ -336,6 +336,28 @@ def projection_fixture(versions) -> None:
     print(f"  tiny-proj greedy: {out.sequences.tolist()}")
 
 
+def processor_fixture(versions) -> None:
+    """Each logits processor / warper on its own, on seeded scores with ties and a shared token history."""
+    from transformers.generation.logits_process import (
+        MinNewTokensLengthLogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
+    generator = torch.Generator().manual_seed(SEED + 9)
+    scores = torch.randn((3, 23), generator=generator) * 2
+    scores[1, 4] = scores[1, 9]  # a tie, for top-k's "ties with the k-th survive"
+    ids = torch.randint(0, 23, (3, 11), generator=generator)
+    ids[0, -3:] = ids[0, 2:5]     # a repeated trigram start, so 3-grams ban something
+    t = {"scores": scores, "input_ids": ids,
+         "repetition_penalty": RepetitionPenaltyLogitsProcessor(1.7)(ids, scores.clone()),
+         "no_repeat_ngram_2": NoRepeatNGramLogitsProcessor(2)(ids, scores.clone()),
+         "no_repeat_ngram_3": NoRepeatNGramLogitsProcessor(3)(ids, scores.clone()),
+         "min_new_tokens": MinNewTokensLengthLogitsProcessor(6, 8, [3, 7])(ids, scores.clone()),
+         "temperature": TemperatureLogitsWarper(0.7)(ids, scores.clone()),
+         "top_k": TopKLogitsWarper(5)(ids, scores.clone()),
+         "top_p": TopPLogitsWarper(0.8)(ids, scores.clone()),
+         "top_p_keep_3": TopPLogitsWarper(0.1, min_tokens_to_keep=3)(ids, scores.clone())}
+    write_outputs(OUT / "processors.safetensors", {k: v.clone() for k, v in t.items()}, metadata(versions, "processors"))
+
+
 def metadata(versions: dict[str, str], name: str) -> dict[str, str]:
     meta = {f"version.{k}": v for k, v in versions.items()}
     meta.update({"seed": str(SEED), "config": name, "generator": "Tests/Reference/make_opt_fixtures.py",
@@ -375,6 +397,7 @@ def main() -> None:
         print(f"[{c.name}]")
         blip2_fixture(c, versions)
     projection_fixture(versions)
+    processor_fixture(versions)
     total = sum(f.stat().st_size for f in OUT.rglob("*") if f.is_file())
     print(f"total fixture size {total} bytes under {OUT.relative_to(ROOT)}")
 
