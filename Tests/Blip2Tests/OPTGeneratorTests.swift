@@ -124,7 +124,7 @@ struct OPTGeneratorTests {
         let first = try generator.generate(inputs, options: options)
         let again = try generator.generate(inputs, options: options)
         #expect(first == again)
-        // Batching does not change a sample: input 1 alone gives the same two samples.
+        // Batching does not change a sample: the first input alone gives the same two samples.
         let alone = try generator.generate([inputs[0]], options: options)
         #expect(alone.sequences[0] == first.sequences[0])
         var differ = false
