@@ -173,7 +173,8 @@ public struct OPTGenerator: Sendable {
                 live.append(Row(input: i, sequence: s,
                                 context: GenerationContext(tokens: p.ids, promptLength: p.ids.count,
                                                            ignoredPrefix: p.ignoredPrefix),
-                                cache: caches[i], random: GenerationRandom(seed: options.seed, stream: i * perInput + s),
+                                cache: caches[i],
+                                random: GenerationRandom(seed: options.seed, stream: i * perInput + s),
                                 logitsRow: i))
             }
         }
@@ -278,7 +279,9 @@ public struct OPTGenerator: Sendable {
     /// The rows `indices` of a [R, V] tensor, in that order.
     static func rows(_ logits: Tensor, _ indices: [Int]) -> Tensor {
         var out = Tensor(zeros: [indices.count, logits.shape[1]])
-        for (to, from) in indices.enumerated() { out.update(axis: 0, at: to, from: logits.slice(axis: 0, from..<(from + 1))) }
+        for (to, from) in indices.enumerated() {
+            out.update(axis: 0, at: to, from: logits.slice(axis: 0, from..<(from + 1)))
+        }
         return out
     }
 

@@ -78,7 +78,8 @@ struct OPTForCausalLMTests {
         for r in 0..<b {
             let rowIDs = (0..<t).map { Int(ids[r, $0]) }
             let rowMask = (0..<t).map { Int(mask[r, $0]) }
-            let input = GenerationInput(ids: rowIDs, attentionMask: rowMask, embeddings: try model.decoder.embed(rowIDs))
+            let input = GenerationInput(ids: rowIDs, attentionMask: rowMask,
+                                        embeddings: try model.decoder.embed(rowIDs))
             inputs.append(input)
             let (logits, attended) = try Self.allLogits(model, input)
             let rows = expected.slice(axis: 0, r..<(r + 1)).reshaped([t, v])
@@ -98,7 +99,9 @@ struct OPTForCausalLMTests {
         let f = try OPTFixture("tiny-pre")
         #expect(!f.store.contains("language_model.lm_head.weight"))
         #expect(f.model.lmHead.scalars == f.model.decoder.embedTokens.scalars)
-        let languageKeys = f.store.keys.filter { $0.hasPrefix("language_model.") || $0.hasPrefix("language_projection.") }
+        let languageKeys = f.store.keys.filter {
+            $0.hasPrefix("language_model.") || $0.hasPrefix("language_projection.")
+        }
         let unused = Set(f.store.unusedKeys)
         #expect(languageKeys.allSatisfy { !unused.contains($0) })
     }

@@ -355,7 +355,7 @@ def processor_fixture(versions) -> None:
          "top_k": TopKLogitsWarper(5)(ids, scores.clone()),
          "top_p": TopPLogitsWarper(0.8)(ids, scores.clone()),
          "top_p_keep_3": TopPLogitsWarper(0.1, min_tokens_to_keep=3)(ids, scores.clone())}
-    write_outputs(OUT / "processors.safetensors", {k: v.clone() for k, v in t.items()}, metadata(versions, "processors"))
+    write_outputs(OUT / "processors.safetensors", t, metadata(versions, "processors"))
 
 
 def metadata(versions: dict[str, str], name: str) -> dict[str, str]:
