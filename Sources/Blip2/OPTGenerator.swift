@@ -102,9 +102,10 @@ public struct OPTGenerator: Sendable {
             try model.nextTokenLogits(embeds, caches: &caches, counts: prompts.map(\.embeddings.shape[0]))
         }
         if options.numBeams > 1 {
-            return try beamSearch(prompts, caches: caches, prefill: logits, options: options, observer: observer)
+            return try beamSearch(prompts, caches: consume caches, prefill: logits, options: options,
+                                  observer: observer)
         }
-        return try sample(prompts, caches: caches, prefill: logits, options: options, observer: observer)
+        return try sample(prompts, caches: consume caches, prefill: logits, options: options, observer: observer)
     }
 
     /// A validated input: its upstream-visible ids and the attended positions fed to the model.
@@ -147,19 +148,18 @@ public struct OPTGenerator: Sendable {
         }
     }
 
-    /// A live greedy or sampled sequence.
+    /// A live greedy or sampled sequence (its cache lives beside it, see `sample`).
     private struct Row {
         let input: Int
         let sequence: Int
         var context: GenerationContext
-        var cache: KVCache
         var random: GenerationRandom
         var logitsRow: Int
     }
 
     /// Greedy search and multinomial sampling (upstream `_sample`).
     private func sample(
-        _ prompts: [Prompt], caches: [KVCache], prefill: Tensor, options: GenerationOptions,
+        _ prompts: [Prompt], caches: consuming [KVCache], prefill: Tensor, options: GenerationOptions,
         observer: GenerationObserver
     ) throws(GenerationError) -> GenerationOutput {
         let processors = GenerationLogitsProcessors.make(options)
@@ -168,23 +168,28 @@ public struct OPTGenerator: Sendable {
         var results = prompts.map { p in [[Int]](repeating: p.ids, count: perInput) }
         var counts = prompts.map { _ in [Int](repeating: 0, count: perInput) }
         var live: [Row] = []
+        // The caches of `live`, index for index. Kept out of `Row` and moved (never copied) into each step's
+        // forward pass: a second reference would make every cache write copy the whole buffer.
+        var liveCaches: [KVCache] = []
         for (i, p) in prompts.enumerated() {
             for s in 0..<perInput {
                 live.append(Row(input: i, sequence: s,
                                 context: GenerationContext(tokens: p.ids, promptLength: p.ids.count,
                                                            ignoredPrefix: p.ignoredPrefix),
-                                cache: caches[i],
                                 random: GenerationRandom(seed: options.seed, stream: i * perInput + s),
                                 logitsRow: i))
+                liveCaches.append(caches[i])
             }
         }
+        caches = []  // the live rows own the prefill caches now
         var logits = prefill
         var step = 0
         while !live.isEmpty {
             observer.onStep?(GenerationStep(step: step, rows: live.map { ($0.input, $0.sequence) }, logits: step == 0
                 ? Self.rows(prefill, live.map(\.logitsRow)) : logits))
             var next: [Row] = []
-            for var row in live {
+            var nextCaches: [KVCache] = []
+            for (slot, var row) in live.enumerated() {
                 var scores = Self.row(logits, row.logitsRow)
                 for p in processors { p.process(&scores, context: row.context) }
                 let token = options.doSample
@@ -197,17 +202,19 @@ public struct OPTGenerator: Sendable {
                 if !eos.contains(token), row.context.newTokenCount < options.maxNewTokens {
                     row.logitsRow = next.count
                     next.append(row)
+                    nextCaches.append(liveCaches[slot])
                 }
+                // else: the sequence is done and its cache is released with `liveCaches` below.
             }
             live = next
+            liveCaches = nextCaches
+            nextCaches = []
             guard !live.isEmpty else { break }
-            var stepCaches = live.map(\.cache)
             let tokens = live.map { $0.context.tokens[$0.context.tokens.count - 1] }
             logits = try run { () throws(TensorError) in
-                try model.nextTokenLogits(try model.decoder.embed(tokens), caches: &stepCaches,
+                try model.nextTokenLogits(try model.decoder.embed(tokens), caches: &liveCaches,
                                           counts: [Int](repeating: 1, count: live.count))
             }
-            for i in live.indices { live[i].cache = stepCaches[i] }
             step += 1
         }
         return GenerationOutput(sequences: results, newTokenCounts: counts)
@@ -215,7 +222,7 @@ public struct OPTGenerator: Sendable {
 
     /// Beam search (upstream `_beam_search`); every input searches independently, their beams share steps.
     private func beamSearch(
-        _ prompts: [Prompt], caches: [KVCache], prefill: Tensor, options: GenerationOptions,
+        _ prompts: [Prompt], caches: consuming [KVCache], prefill: Tensor, options: GenerationOptions,
         observer: GenerationObserver
     ) throws(GenerationError) -> GenerationOutput {
         let processors = GenerationLogitsProcessors.make(options)
@@ -223,6 +230,7 @@ public struct OPTGenerator: Sendable {
         var searches = prompts.map { GenerationBeamSearch(options: options, promptLength: $0.ids.count) }
         // Per input: the caches of its running beams (all the prefill cache at first).
         var beamCaches = caches.map { [KVCache](repeating: $0, count: n) }
+        caches = []
         // Logits rows [R, V] of the live inputs' beams, input-major; the prefill row serves every beam.
         var live = Array(prompts.indices)
         var logits = Self.rows(prefill, live.flatMap { [Int](repeating: $0, count: n) })
@@ -247,6 +255,8 @@ public struct OPTGenerator: Sendable {
             live = stillLive
             guard !live.isEmpty else { break }
             var stepCaches = live.flatMap { beamCaches[$0] }
+            // Move, not share: only beams that forked from one parent should copy on write.
+            for i in live { beamCaches[i] = [] }
             let tokens = live.flatMap { i in searches[i].running.map { $0.tokens[$0.tokens.count - 1] } }
             logits = try run { () throws(TensorError) in
                 try model.nextTokenLogits(try model.decoder.embed(tokens), caches: &stepCaches,
