@@ -31,8 +31,9 @@ public struct KVCache: Sendable {
         length = 0
         self.capacity = room
         self.width = width
+        // Separate buffers: `values = keys` would share storage and make the first write copy.
         keys = (0..<layers).map { _ in Tensor(zeros: [1, room, width]) }
-        values = keys
+        values = (0..<layers).map { _ in Tensor(zeros: [1, room, width]) }
     }
 
     /// Number of layers.

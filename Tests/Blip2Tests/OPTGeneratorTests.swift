@@ -60,6 +60,31 @@ struct OPTGeneratorTests {
         #expect(compared >= s)
     }
 
+    @Test("greedy decoding with the KV cache gives the ids of recomputing every step from scratch",
+          arguments: OPTFixture.names)
+    func cachedGreedyEqualsRecomputation(name: String) throws {
+        let f = try OPTFixture(name)
+        let inputs = try f.inputs("prompt")
+        var options = try f.options("prompt")
+        options.eosTokenIDs = []
+        options.maxNewTokens = 6
+        let cached = try OPTGenerator(model: f.model).generate(inputs, options: options)
+        for (i, input) in inputs.enumerated() {
+            var embeddings = input.embeddings
+            var mask = input.attentionMask
+            var ids = input.ids
+            for _ in 0..<options.maxNewTokens {
+                let (logits, _) = try OPTForCausalLMTests.allLogits(
+                    f.model, GenerationInput(ids: ids, attentionMask: mask, embeddings: embeddings))
+                let next = Kernels.argmaxLastDim(row(logits, logits.shape[0] - 1))[0]
+                ids.append(next)
+                mask.append(1)
+                embeddings = Tensor.concatenate([embeddings, try f.model.decoder.embed([next])], axis: 0)
+            }
+            #expect(cached.sequences[i][0] == ids)
+        }
+    }
+
     @Test("a finished sequence leaves the batch while the other keeps decoding")
     func finishedSequenceFreesItsSlot() throws {
         let f = try OPTFixture("tiny-pre")
