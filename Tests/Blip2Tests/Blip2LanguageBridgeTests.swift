@@ -60,4 +60,31 @@ struct Blip2LanguageBridgeTests {
             try f.bridge.inputs(ids: [ids[0]], projected: projected, decoder: f.model.decoder)
         }
     }
+
+    @Test("unpadded prompts of different lengths generate transformers' ids for the left-padded batch",
+          arguments: OPTFixture.names, ["caption", "prompt", "beam_prompt"])
+    func unpaddedPromptsMatchThePaddedBatch(name: String, caseName: String) throws {
+        let f = try OPTFixture(name)
+        let q = f.config.numQueryTokens
+        let ids = try f.intRows("\(caseName).input_ids")
+        let masks = try f.intRows("\(caseName).attention_mask")
+        let prompts: [[Int]?] = zip(ids, masks).map { row, mask in
+            caseName == "caption" ? nil : (q..<row.count).filter { mask[$0] != 0 }.map { row[$0] }
+        }
+        let output = try f.bridge.generate(queryOutput: try f.tensor("query_output"), prompts: prompts,
+                                           model: f.model, options: try f.options(caseName))
+        // transformers' rows keep their padding; drop it to compare.
+        let golden = try f.intRows("\(caseName).sequences")
+        let perInput = golden.count / ids.count
+        let pad = try #require(f.options(caseName).padTokenID)
+        for (r, goldenRow) in golden.enumerated() {
+            let b = r / perInput
+            let padding = masks[b].filter { $0 == 0 }.count
+            let mine = output.sequences[b][r % perInput]
+            let expected = Array(goldenRow[..<q] + goldenRow[(q + padding)...])
+            // Same tokens, then only the padding transformers adds to finished rows.
+            #expect(Array(expected.prefix(mine.count)) == mine)
+            #expect(expected.dropFirst(mine.count).allSatisfy { $0 == pad })
+        }
+    }
 }
