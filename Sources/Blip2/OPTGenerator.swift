@@ -185,8 +185,11 @@ public struct OPTGenerator: Sendable {
         var logits = prefill
         var step = 0
         while !live.isEmpty {
-            observer.onStep?(GenerationStep(step: step, rows: live.map { ($0.input, $0.sequence) }, logits: step == 0
-                ? Self.rows(prefill, live.map(\.logitsRow)) : logits))
+            if let onStep = observer.onStep {
+                // At step 0 the logits are per input; the hook sees one row per live sequence.
+                onStep(GenerationStep(step: step, rows: live.map { ($0.input, $0.sequence) },
+                                      logits: step == 0 ? Self.rows(prefill, live.map(\.logitsRow)) : logits))
+            }
             var next: [Row] = []
             var nextCaches: [KVCache] = []
             for (slot, var row) in live.enumerated() {
