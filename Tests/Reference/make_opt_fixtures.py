@@ -21,6 +21,10 @@ and one standalone OPTForCausalLM whose word_embed_proj_dim differs from hidden_
     Tests/Fixtures/opt/tiny-proj/model/       OPTForCausalLM (keys model.decoder.*, lm_head omitted)
     Tests/Fixtures/opt/tiny-proj/outputs.safetensors
 
+and Tests/Fixtures/opt/processors.safetensors: seeded scores [3, 23] and ids [3, 11] with each transformers logits
+processor's output on them (repetition_penalty, no_repeat_ngram_2/3, min_new_tokens, temperature, top_k, top_p,
+top_p_keep_3).
+
 All tensors are F32 (the Swift reader loads F32/F16/BF16 only): ids, masks and lengths are exact small floats.
 B = 2 images, Q = query tokens, T = Q + prompt length (left padded), S = generated steps, V = vocab.
 
