@@ -53,7 +53,7 @@ import TestSupport
         }
 
         /// Waits for the "listening" log line (text or JSON format) and reads the port from it.
-        func waitForListening(timeout: Double = 10) -> Bool {
+        func waitForListening(timeout: Double = 30) -> Bool {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline, process.isRunning {
                 let text = log
@@ -90,7 +90,7 @@ import TestSupport
         idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(idle.readResponses(1).map(\.status) == [200])
         kill(child.process.processIdentifier, SIGTERM)
-        #expect(child.waitForExit(timeout: 10) == 0)
+        #expect(child.waitForExit(timeout: 30) == 0)
         #expect(idle.closedByPeer(within: 2))
         #expect(child.remainingLog().contains("drained, exiting"))
     }
@@ -105,13 +105,13 @@ import TestSupport
         let second = try RawHTTPConnection(port: child.port)
         #expect(second.readResponses(1, timeout: 2).map(\.status) == [503])
         kill(child.process.processIdentifier, SIGTERM)
-        #expect(child.waitForExit(timeout: 10) == 0)
+        #expect(child.waitForExit(timeout: 30) == 0)
         #expect(child.remainingLog().contains(#""msg":"request""#))
     }
 
     @Test func aBadEnvironmentValueIsAClearStartupError() throws {
         let child = try Child(arguments: [], environment: ["TIAOYU_PORT": "eighty"])
-        #expect(child.waitForExit(timeout: 10) != 0)
+        #expect(child.waitForExit(timeout: 30) != 0)
         #expect(child.remainingLog().contains("TIAOYU_PORT"))
     }
 
@@ -138,7 +138,7 @@ import TestSupport
         later.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(later.readResponses(1, timeout: 3).map(\.status) == [200])
         kill(child.process.processIdentifier, SIGTERM)
-        #expect(child.waitForExit(timeout: 10) == 0)
+        #expect(child.waitForExit(timeout: 30) == 0)
     }
 
     /// utime + stime of a process, from /proc.
