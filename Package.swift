@@ -58,6 +58,8 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagePipelineTests", dependencies: ["ImagePipeline", "TestSupport"]),
-        .testTarget(name: "Blip2Tests", dependencies: ["Blip2", "SafeTensors", "Tensors", "TestSupport"]),
+        .testTarget(
+            name: "Blip2Tests", dependencies: ["Blip2", "SafeTensors", "Tensors", "ImagePipeline", "TestSupport"]
+        ),
     ]
 )
