@@ -21,7 +21,8 @@ struct Blip2QFormerLayer: Sendable {
         attention = try Blip2QFormerAttention(
             config: config, weights: weights.scope("attention"), isCrossAttention: false)
         crossattention = config.hasCrossAttention(layer: index)
-            ? try Blip2QFormerAttention(config: config, weights: weights.scope("crossattention"), isCrossAttention: true)
+            ? try Blip2QFormerAttention(
+                config: config, weights: weights.scope("crossattention"), isCrossAttention: true)
             : nil
         if config.useQFormerTextInput {
             intermediate = try Blip2QFormerIntermediate(config: config, weights: weights.scope("intermediate"))

@@ -44,7 +44,9 @@ public struct Blip2TokenBatch: Sendable, Equatable {
         let longest = sequences.map(\.count).max() ?? 0
         try self.init(
             ids: sequences.map { $0 + Array(repeating: padID, count: longest - $0.count) },
-            attentionMask: sequences.map { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: longest - $0.count) })
+            attentionMask: sequences.map {
+                Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: longest - $0.count)
+            })
     }
 
     /// The ids of sequence `i`, padding included.

@@ -85,7 +85,8 @@ struct Blip2CheckpointLoadingTests {
 
     @Test("A captioning checkpoint is refused by the retrieval head")
     func wrongArchitecture() throws {
-        #expect(throws: Blip2ModelError.wrongArchitecture(found: .conditionalGeneration, expected: .imageTextRetrieval)) {
+        let expected = Blip2ModelError.wrongArchitecture(found: .conditionalGeneration, expected: .imageTextRetrieval)
+        #expect(throws: expected) {
             _ = try Blip2ForImageTextRetrieval.load(directory: Blip2Fixtures.tiny("tiny-a", "opt-model").path)
         }
     }
