@@ -133,6 +133,10 @@ public struct Blip2ForImageTextRetrieval: Sendable {
 
     /// Image–text matching for the given (image, text) pairs: indices into `images` and `texts`. Trace
     /// names: `itm.embeddings`, `itm.*` (Q-Former), `itm.query_logits`, `itm.logits`.
+    ///
+    /// `texts` holds text ids only. A checkpoint whose config has an `image_token_index` gets processor ids
+    /// with Q placeholders in front, which upstream strips (keeping their mask ones); passing the text alone
+    /// here is the same computation.
     public func match(
         images: Blip2ImageFeatures, texts: Blip2TokenBatch, pairs: [(image: Int, text: Int)],
         trace: Blip2Trace? = nil

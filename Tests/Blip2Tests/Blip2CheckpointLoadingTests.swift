@@ -40,6 +40,16 @@ struct Blip2CheckpointLoadingTests {
         #expect(model.ignoredCheckpointKeys.isEmpty)
     }
 
+    @Test("The model reads exactly the keys and shapes of the published layout (model-reference §1.4)",
+          arguments: Blip2Fixtures.tinyNames)
+    func readsThePublishedKeys(name: String) throws {
+        let (config, store) = try Blip2Checkpoint.open(directory: Blip2Fixtures.tiny(name, "model").path)
+        _ = try Blip2ForImageTextRetrieval(config: config, weights: store)
+        let expected = expectedCheckpointShapes(for: config)
+        #expect(store.usedKeys == expected.keys.sorted())
+        for key in store.usedKeys { #expect(store.entry(key)?.shape == expected[key], "\(key)") }
+    }
+
     @Test("A missing tensor fails naming its full key")
     func missingTensor() throws {
         let key = "qformer.encoder.layer.2.crossattention.attention.key.weight"
