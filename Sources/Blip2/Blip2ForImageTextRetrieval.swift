@@ -17,14 +17,10 @@ import Tensors
 public struct Blip2ForImageTextRetrieval: Sendable {
     /// The checkpoint's configuration.
     public let config: Blip2Config
-    /// The vision tower (`vision_model.*`).
-    public let visionModel: Blip2VisionModel
-    /// The Q-Former (`qformer.*`).
-    public let qformer: Blip2QFormerModel
+    /// Vision tower, query tokens and Q-Former (`vision_model.*`, `query_tokens`, `qformer.*`).
+    public let imageQueryEncoder: Blip2ImageQueryEncoder
     /// The Q-Former's text embeddings (`embeddings.*`).
     public let embeddings: Blip2TextEmbeddings
-    /// [1, Q, C]
-    let queryTokens: Tensor
     let visionProjection: Blip2Linear
     let textProjection: Blip2Linear
     let itmHead: Blip2Linear
@@ -41,12 +37,7 @@ public struct Blip2ForImageTextRetrieval: Sendable {
         let q = config.qformerConfig
         let c = q.hiddenSize
         let d = config.imageTextHiddenSize
-        visionModel = try Blip2VisionModel(
-            config: config.visionConfig, weights: weights.scope(Blip2Checkpoint.visionModelPrefix))
-        queryTokens = try Blip2ModelError.loading { () throws(SafeTensorsError) in
-            try weights.tensor(Blip2Checkpoint.queryTokensKey, shape: [1, config.numQueryTokens, c])
-        }
-        qformer = try Blip2QFormerModel(config: q, weights: weights.scope(Blip2Checkpoint.qformerPrefix))
+        imageQueryEncoder = try Blip2ImageQueryEncoder(config: config, weights: weights)
         embeddings = try Blip2TextEmbeddings(config: q, weights: weights.scope(Blip2Checkpoint.textEmbeddingsPrefix))
         visionProjection = try Blip2Linear(
             weights.scope(Blip2Checkpoint.visionProjectionPrefix), inFeatures: c, outFeatures: d)
@@ -66,6 +57,10 @@ public struct Blip2ForImageTextRetrieval: Sendable {
 
     /// Number of query tokens Q.
     public var numQueryTokens: Int { config.numQueryTokens }
+    /// The vision tower (`vision_model.*`).
+    public var visionModel: Blip2VisionModel { imageQueryEncoder.visionModel }
+    /// The Q-Former (`qformer.*`).
+    public var qformer: Blip2QFormerModel { imageQueryEncoder.qformer }
 
     // MARK: - ITC
 
@@ -73,13 +68,7 @@ public struct Blip2ForImageTextRetrieval: Sendable {
     /// Trace names: `vision.*`, `qformer.query.*`, `itc.image_embeds`.
     public func encodeImages(_ pixels: Tensor, trace: Blip2Trace? = nil) throws(Blip2ModelError)
         -> Blip2ImageFeatures {
-        let vision = try visionModel(pixels, trace: trace?.scoped("vision"))
-        let b = pixels.shape[0]
-        let queries = queryTokens.broadcast(to: [b, numQueryTokens, qformer.config.hiddenSize])  // [B, Q, C]
-        let queryOutput = try qformer(
-            queries, queryLength: numQueryTokens,
-            imageMemory: Blip2QFormerImageMemory(hiddenStates: vision.lastHiddenState),
-            trace: trace?.scoped("qformer.query"))
+        let (vision, queryOutput) = try imageQueryEncoder(pixels, trace: trace)  // [B, Q, C]
         let imageEmbeds = Kernels.l2Normalize(visionProjection(queryOutput))  // [B, Q, D]
         trace?.record("itc.image_embeds", imageEmbeds)
         return Blip2ImageFeatures(vision: vision, queryOutput: queryOutput, imageEmbeds: imageEmbeds)
@@ -150,9 +139,8 @@ public struct Blip2ForImageTextRetrieval: Sendable {
         }
         let n = pairs.count
         let q = numQueryTokens
-        let c = qformer.config.hiddenSize
         let tokens = texts.rows(pairs.map(\.text))
-        let x = try embeddings(tokens, queryEmbeds: queryTokens.broadcast(to: [n, q, c]))  // [N, Q + L, C]
+        let x = try embeddings(tokens, queryEmbeds: imageQueryEncoder.queryEmbeddings(batch: n))  // [N, Q + L, C]
         trace?.record("itm.embeddings", x)
         let memory = Blip2QFormerImageMemory(
             hiddenStates: images.vision.lastHiddenState, imageIndex: pairs.map(\.image))

@@ -49,8 +49,11 @@ public struct Blip2TokenBatch: Sendable, Equatable {
             })
     }
 
-    /// The ids of sequence `i`, padding included.
-    public func row(_ i: Int) -> ArraySlice<Int> { ids[(i * length)..<((i + 1) * length)] }
+    /// The ids of sequence `i`, padding included (empty when `i` is not in 0..<count).
+    public func row(_ i: Int) -> ArraySlice<Int> {
+        guard (0..<count).contains(i) else { return [] }
+        return ids[(i * length)..<((i + 1) * length)]
+    }
 
     /// The sequences `indices` (each in 0..<count, checked by the caller), in that order.
     func rows(_ indices: [Int]) -> Blip2TokenBatch {

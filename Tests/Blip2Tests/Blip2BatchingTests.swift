@@ -52,21 +52,13 @@ struct Blip2BatchingTests {
         let dir = Blip2Fixtures.tiny(name, "opt-model").path
         let (config, store) = try Blip2Checkpoint.open(directory: dir)
         let reference = try Blip2Fixtures.outputs(name, "opt-outputs.safetensors")
-        let vision = try Blip2VisionModel(
-            config: config.visionConfig, weights: store.scope(Blip2Checkpoint.visionModelPrefix))
-        let qformer = try Blip2QFormerModel(
-            config: config.qformerConfig, weights: store.scope(Blip2Checkpoint.qformerPrefix))
+        let encoder = try Blip2ImageQueryEncoder(config: config, weights: store)
+        let recorder = TraceRecorder()
+        _ = try encoder(try reference.tensor(named: "pixel_values"), trace: recorder.trace)
+        let compared = try recorder.compare(to: reference, atol: ParityTolerance.hidden)
+        #expect(compared == ["vision.last_hidden_state", "qformer.query.last_hidden_state"])
+        let qformer = encoder.qformer
         let c = config.qformerConfig.hiddenSize
-        let queryTokens = try store.tensor(Blip2Checkpoint.queryTokensKey, shape: [1, config.numQueryTokens, c])
-        let pixels = try reference.tensor(named: "pixel_values")
-        let image = try vision(pixels)
-        expectClose(image.lastHiddenState, try reference.tensor(named: "vision.last_hidden_state"),
-                    atol: ParityTolerance.hidden, "vision.last_hidden_state")
-        let queries = queryTokens.broadcast(to: [pixels.shape[0], config.numQueryTokens, c])
-        let output = try qformer(queries, queryLength: config.numQueryTokens,
-                                 imageMemory: Blip2QFormerImageMemory(hiddenStates: image.lastHiddenState))
-        expectClose(output, try reference.tensor(named: "qformer.query.last_hidden_state"),
-                    atol: ParityTolerance.hidden, "qformer.query.last_hidden_state")
         let languageSide = [Blip2Checkpoint.languageModelPrefix + ".", Blip2Checkpoint.languageProjectionPrefix + "."]
         #expect(store.unusedKeys.allSatisfy { key in languageSide.contains { key.hasPrefix($0) } })
         // Its Q-Former has no text face: text rows are refused, not run with missing weights.
