@@ -1,5 +1,4 @@
-// Inputs from requests are checked and refused with typed errors, never trapped on; and the Q-Former's
-// attention masks have the shapes and values of each regime.
+// Inputs from requests are checked and refused with typed errors, never trapped on.
 
 import Blip2
 import Foundation
@@ -75,48 +74,5 @@ struct Blip2InputValidationTests {
         let memory = Blip2QFormerImageMemory(hiddenStates: Tensor(zeros: [2, 5, qformer.config.encoderHiddenSize]),
                                              imageIndex: [0, 2])
         #expect(Self.invalid { _ = try qformer(Tensor(zeros: [2, 4, c]), queryLength: 4, imageMemory: memory) })
-    }
-}
-
-@Suite("Blip2QFormerAttentionMask builds each regime's mask")
-struct Blip2QFormerAttentionMaskTests {
-    static let tokens: Blip2TokenBatch = {
-        // Two texts: lengths 3 and 2 (one padding position).
-        (try? Blip2TokenBatch(sequences: [[7, 8, 9], [7, 8]], padID: 0)) ?? { preconditionFailure() }()
-    }()
-
-    static func hidden(_ v: Float) -> Bool { v == -Float.infinity }
-
-    @Test("Text-only (ITC): padding keys hidden, [T, 1, 1, L]")
-    func padding() {
-        let mask = Blip2QFormerAttentionMask.padding(Self.tokens)
-        #expect(mask.shape == [2, 1, 1, 3])
-        #expect(mask.scalars.map(Self.hidden) == [false, false, false, false, false, true])
-    }
-
-    @Test("Joint (ITM): Q visible queries in front of the text padding mask, [T, 1, 1, Q + L]")
-    func joint() {
-        let mask = Blip2QFormerAttentionMask.joint(queryLength: 2, text: Self.tokens)
-        #expect(mask.shape == [2, 1, 1, 5])
-        #expect(mask.scalars.map(Self.hidden) == [false, false, false, false, false,
-                                                  false, false, false, false, true])
-    }
-
-    @Test("Generation (ITG): queries see only queries; text sees queries and earlier text, [T, 1, Q + L, Q + L]")
-    func generation() {
-        let q = 2
-        let mask = Blip2QFormerAttentionMask.generation(queryLength: q, text: Self.tokens)
-        #expect(mask.shape == [2, 1, 5, 5])
-        let visible = mask.scalars.map { !Self.hidden($0) }
-        func row(_ b: Int, _ r: Int) -> [Bool] { Array(visible[((b * 5 + r) * 5)..<((b * 5 + r) * 5 + 5)]) }
-        // Text 0 (no padding): a lower-triangular text block after a fully visible query block.
-        #expect(row(0, 0) == [true, true, false, false, false])
-        #expect(row(0, 1) == [true, true, false, false, false])
-        #expect(row(0, 2) == [true, true, true, false, false])
-        #expect(row(0, 3) == [true, true, true, true, false])
-        #expect(row(0, 4) == [true, true, true, true, true])
-        // Text 1: its last position is padding, hidden from every row.
-        #expect(row(1, 4) == [true, true, true, true, false])
-        #expect(row(1, 3) == [true, true, true, true, false])
     }
 }
