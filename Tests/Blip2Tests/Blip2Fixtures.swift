@@ -6,6 +6,7 @@ import Foundation
 import SafeTensors
 import Tensors
 import Testing
+import TestSupport
 
 /// Paths of the fixtures this test target reads.
 enum Blip2Fixtures {
@@ -56,17 +57,6 @@ extension SafeTensorsFile {
         let values = t.scalars.map { Int($0) }
         return (0..<rows).map { Array(values[($0 * columns)..<(($0 + 1) * columns)]) }
     }
-}
-
-/// Largest |a − b| over two same-shaped tensors (infinity when the shapes differ or a value is NaN).
-func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
-    guard a.shape == b.shape else { return .infinity }
-    var worst: Float = 0
-    for (x, y) in zip(a.scalars, b.scalars) {
-        let d = abs(x - y)
-        if !(d <= worst) { worst = d.isNaN ? .infinity : d }
-    }
-    return worst
 }
 
 /// Expects `actual` within `atol` (absolute) of `expected` everywhere, naming the stage on failure.

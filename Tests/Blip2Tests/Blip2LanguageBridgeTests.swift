@@ -3,6 +3,7 @@
 import Blip2
 import Tensors
 import Testing
+import TestSupport
 
 @Suite("Blip2LanguageBridge")
 struct Blip2LanguageBridgeTests {

@@ -5,6 +5,7 @@ import Blip2
 import Foundation
 import Tensors
 import Testing
+import TestSupport
 
 @Suite("Blip2QFormerAttentionMask builds each regime's mask")
 struct Blip2QFormerAttentionMaskTests {

@@ -80,12 +80,6 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Largest absolute difference between two equally shaped tensors.
-func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
-    precondition(a.shape == b.shape, "\(a.shape) vs \(b.shape)")
-    return zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
-}
-
 /// Row `r` of a [R, V] tensor.
 func row(_ t: Tensor, _ r: Int) -> Tensor {
     t.slice(axis: 0, r..<(r + 1)).reshaped([t.shape[1]])

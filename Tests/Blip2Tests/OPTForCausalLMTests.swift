@@ -5,6 +5,7 @@ import Foundation
 import SafeTensors
 import Tensors
 import Testing
+import TestSupport
 
 @Suite("OPTForCausalLM")
 struct OPTForCausalLMTests {

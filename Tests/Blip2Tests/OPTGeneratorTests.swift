@@ -6,6 +6,7 @@ import Foundation
 import SafeTensors
 import Tensors
 import Testing
+import TestSupport
 
 @Suite("OPTGenerator")
 struct OPTGeneratorTests {
