@@ -46,6 +46,8 @@ let package = Package(
             dependencies: [
                 "HTTPServer",
                 "HTTP1",
+                "Inference",
+                "Blip2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -6,7 +6,7 @@ struct Tiaoyu: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tiaoyu",
         abstract: "BLIP-2 inference server: captions, embeddings and image-text matching over HTTP.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Caption.self],
         defaultSubcommand: Serve.self
     )
 }

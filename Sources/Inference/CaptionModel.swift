@@ -1,0 +1,96 @@
+import Blip2
+import Foundation
+import ImagePipeline
+import Tensors
+import Tokenizers
+
+/// A captioning model directory ready to use: the BLIP-2 weights, the OPT tokenizer and the image
+/// preprocessor, joined so that image bytes and a prompt string go in and caption text comes out. The offline
+/// `tiaoyu caption` command and the server's caption stage both run through it.
+public struct CaptionModel: Sendable {
+    public let directory: String
+    public let model: Blip2ForConditionalGeneration
+    public let tokenizer: Tokenizer
+    public let preprocessor: ImagePreprocessor
+
+    /// One generated sequence.
+    public struct Caption: Sendable, Equatable {
+        public var text: String
+        /// The generated token ids (prompt excluded).
+        public var tokenIDs: [Int]
+        /// `stop` when an EOS id ended it, `length` when `max_new_tokens` did.
+        public var finishReason: String
+    }
+
+    /// Loads and validates everything in `directory`; any problem is a `ModelLoadError` naming the file.
+    public init(directory: String, decodeOptions: DecodeOptions = DecodeOptions()) throws(ModelLoadError) {
+        self.directory = directory
+        do {
+            model = try Blip2ForConditionalGeneration.load(directory: directory)
+        } catch {
+            throw ModelLoadError(directory: directory, file: "config.json / model.safetensors", reason: "\(error)")
+        }
+        do {
+            tokenizer = try Tokenizer(directory: URL(fileURLWithPath: directory))
+        } catch {
+            throw ModelLoadError(directory: directory, file: "tokenizer files", reason: "\(error)")
+        }
+        preprocessor = try Self.loadPreprocessor(directory: directory, options: decodeOptions)
+    }
+
+    /// Reads `preprocessor_config.json` (or transformers 5.x `processor_config.json`).
+    static func loadPreprocessor(directory: String, options: DecodeOptions) throws(ModelLoadError) -> ImagePreprocessor {
+        let base = URL(fileURLWithPath: directory)
+        let candidates = ["preprocessor_config.json", "processor_config.json"]
+        guard let name = candidates.first(where: {
+            FileManager.default.fileExists(atPath: base.appendingPathComponent($0).path)
+        }) else {
+            throw ModelLoadError(directory: directory, file: "preprocessor_config.json", reason: "missing")
+        }
+        do {
+            let data = try Data(contentsOf: base.appendingPathComponent(name))
+            return try ImagePreprocessor(config: try ImageProcessorConfig.parse(data), options: options)
+        } catch {
+            throw ModelLoadError(directory: directory, file: name, reason: "\(error)")
+        }
+    }
+
+    /// Decodes and preprocesses encoded image bytes into one [1, 3, S, S] pixel tensor.
+    public func pixels(from bytes: [UInt8]) throws -> Tensor {
+        let values = try preprocessor.pixelValues(from: bytes)
+        return Tensor(shape: [1, values.channels, values.height, values.width], scalars: values.values)
+    }
+
+    /// OPT token ids of a prompt, BOS first (as the checkpoint's tokenizer adds it).
+    public func promptIDs(_ prompt: String) throws -> [Int] {
+        try tokenizer.encode(prompt).ids
+    }
+
+    /// Captions a batch of preprocessed images ([B, 3, S, S]) with an optional prompt per image.
+    public func caption(pixels: Tensor, prompts: [String?], options: GenerationOptions,
+                        observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
+        let query = try model.queryOutput(pixels)
+        var promptTokenIDs: [[Int]?] = []
+        for prompt in prompts { promptTokenIDs.append(try prompt.map { try self.promptIDs($0) }) }
+        let output = try model.generate(
+            queryOutput: query, prompts: promptTokenIDs, options: options, observer: observer)
+        return zip(output.sequences, output.newTokenCounts).map { sequences, counts in
+            zip(sequences, counts).map { sequence, count in
+                let generated = Array(sequence.suffix(count))
+                let stopped = generated.last.map { options.eosTokenIDs.contains($0) } ?? false
+                let text = tokenizer.decode(generated, skipSpecialTokens: true)
+                return Caption(text: text.trimmingCharacters(in: .whitespaces), tokenIDs: generated,
+                               finishReason: stopped ? "stop" : "length")
+            }
+        }
+    }
+}
+
+/// A model directory that cannot be served: which directory, which file, and why.
+public struct ModelLoadError: Error, Sendable, CustomStringConvertible {
+    public var directory: String
+    public var file: String
+    public var reason: String
+
+    public var description: String { "cannot load \(directory) (\(file)): \(reason)" }
+}
