@@ -1,0 +1,138 @@
+// The ByteLevel pre-tokenizer of huggingface/tokenizers (`pre_tokenizers/byte_level.rs`) and GPT-2's
+// `bytes_to_unicode` (openai/gpt-2 `encoder.py`): text is split with GPT-2's pattern, then every UTF-8 byte becomes
+// one printable character, so a byte-level BPE vocabulary covers any input without an unknown token.
+
+/// GPT-2's reversible map between the 256 byte values and 256 printable Unicode characters.
+///
+/// Bytes that are printable Latin-1 (`!`...`~`, `¡`...`¬`, `®`...`ÿ`) stand for themselves; the other 68 (controls,
+/// space, soft hyphen...) are given the characters U+0100, U+0101... in byte order. So a space is `Ġ` (U+0120)
+/// and a newline `Ċ` (U+010A).
+public enum ByteLevelAlphabet {
+    /// The character standing for each byte value.
+    public static let scalarOfByte: [Unicode.Scalar] = {
+        var table: [Unicode.Scalar] = []
+        table.reserveCapacity(256)
+        var next: UInt32 = 256  // the first code point given to a byte that does not stand for itself
+        for byte in 0..<256 {
+            let value = UInt32(byte)
+            if standsForItself(value) {
+                table.append(Unicode.Scalar(UInt8(byte)))
+            } else {
+                // 256 + n stays below 0x0144: always a valid scalar.
+                table.append(Unicode.Scalar(next) ?? "?")
+                next += 1
+            }
+        }
+        return table
+    }()
+
+    /// The byte a character stands for (nil for characters outside the alphabet).
+    public static let byteOfScalar: [Unicode.Scalar: UInt8] = {
+        var map: [Unicode.Scalar: UInt8] = [:]
+        for (byte, scalar) in scalarOfByte.enumerated() { map[scalar] = UInt8(byte) }
+        return map
+    }()
+
+    /// The printable Latin-1 ranges GPT-2 keeps as they are.
+    static func standsForItself(_ value: UInt32) -> Bool {
+        (0x21...0x7E).contains(value) || (0xA1...0xAC).contains(value) || (0xAE...0xFF).contains(value)
+    }
+}
+
+/// GPT-2's pre-tokenizer: optionally a space in front, the GPT-2 split, and the byte-to-character map.
+public struct ByteLevelPreTokenizer: PreTokenizer {
+    /// Put a space in front of a piece that does not start with one, so its first word is encoded like the others.
+    public var addPrefixSpace: Bool
+    /// Split with GPT-2's pattern (false: each piece stays whole).
+    public var useRegex: Bool
+    /// Kept for the file's sake: trimming happens in the ByteLevel post-processor.
+    public var trimOffsets: Bool
+
+    public init(addPrefixSpace: Bool = true, useRegex: Bool = true, trimOffsets: Bool = true) {
+        self.addPrefixSpace = addPrefixSpace
+        self.useRegex = useRegex
+        self.trimOffsets = trimOffsets
+    }
+
+    init(_ config: StageConfig) throws(TokenizerError) {
+        self.init(addPrefixSpace: try config.bool("add_prefix_space", default: true),
+                  useRegex: try config.bool("use_regex", default: true),
+                  trimOffsets: try config.bool("trim_offsets", default: true))
+    }
+
+    public func preTokenize(_ pieces: [NormalizedText]) -> [NormalizedText] {
+        var out: [NormalizedText] = []
+        for original in pieces {
+            var piece = original
+            if addPrefixSpace, !piece.isEmpty, piece.scalars.first != " " { piece.prepend([" "]) }
+            let words = useRegex ? Self.gpt2Split(piece.scalars).map { piece.slice($0) } : [piece]
+            for var word in words where !word.isEmpty {
+                word.mapScalars { scalar in
+                    UTF8.encode(scalar).map { bytes in bytes.map { ByteLevelAlphabet.scalarOfByte[Int($0)] } } ?? []
+                }
+                out.append(word)
+            }
+        }
+        return out
+    }
+
+    // MARK: the GPT-2 split
+
+    /// The pieces of GPT-2's pattern `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
+    /// matched by hand: at each position the first alternative that matches wins, as in a backtracking engine.
+    /// Every scalar falls in some alternative, so the pieces cover the text.
+    static func gpt2Split(_ scalars: [Unicode.Scalar]) -> [Range<Int>] {
+        var pieces: [Range<Int>] = []
+        var start = 0
+        let count = scalars.count
+        while start < count {
+            let end = matchEnd(scalars, at: start)
+            pieces.append(start..<end)
+            start = end
+        }
+        return pieces
+    }
+
+    enum CharacterClass { case letter, number, space, other }
+
+    static func characterClass(_ scalar: Unicode.Scalar) -> CharacterClass {
+        if scalar.properties.isWhitespace { return .space }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
+        case .decimalNumber, .letterNumber, .otherNumber: return .number
+        default: return .other
+        }
+    }
+
+    /// The contraction suffixes GPT-2 keeps whole (case-sensitive, as the pattern).
+    static let contractions: [[Unicode.Scalar]] = ["s", "t", "re", "ve", "m", "ll", "d"].map {
+        Array(("'" + $0).unicodeScalars)
+    }
+
+    /// Where the match starting at `start` (< count) ends.
+    private static func matchEnd(_ scalars: [Unicode.Scalar], at start: Int) -> Int {
+        let count = scalars.count
+        // 's|'t|'re|'ve|'m|'ll|'d
+        if scalars[start] == "'" {
+            for contraction in contractions where start + contraction.count <= count {
+                if scalars[start..<(start + contraction.count)].elementsEqual(contraction) {
+                    return start + contraction.count
+                }
+            }
+        }
+        //  ?\p{L}+ |  ?\p{N}+ |  ?[^\s\p{L}\p{N}]+
+        let body = scalars[start] == " " && start + 1 < count ? start + 1 : start
+        let bodyClass = characterClass(scalars[body])
+        if bodyClass != .space {
+            var end = body + 1
+            while end < count, characterClass(scalars[end]) == bodyClass { end += 1 }
+            return end
+        }
+        // \s+(?!\S): the whitespace run, less its last character when a non-space follows (the run then ends
+        // before whitespace); \s+ when that leaves nothing.
+        var end = start
+        while end < count, characterClass(scalars[end]) == .space { end += 1 }
+        if end < count, end - start > 1 { return end - 1 }
+        return end
+    }
+}
