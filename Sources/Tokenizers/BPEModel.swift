@@ -11,6 +11,8 @@ public struct BPEModel: TokenizerModel {
     /// Words kept in the cache. As the Rust library's default: enough for the working vocabulary of a text stream;
     /// once full, new words are encoded without being cached (no eviction bookkeeping on the hot path).
     public static let cacheCapacity = 10_000
+    /// Ids are packed two to a 64-bit merge key; real vocabularies are far below 2^32 (GPT-2 has 50257 tokens).
+    public static let maxTokenId = Int(UInt32.max)
 
     /// A merge: the pair of symbol ids it joins, in rank order.
     public struct Merge: Sendable, Equatable {
@@ -19,6 +21,14 @@ public struct BPEModel: TokenizerModel {
         public init(_ left: String, _ right: String) {
             self.left = left
             self.right = right
+        }
+
+        /// Parses `left right` (exactly one space, valid UTF-8).
+        init?(line: some Collection<UInt8>) {
+            let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+            guard parts.count == 2, let left = String(validating: parts[0], as: UTF8.self),
+                  let right = String(validating: parts[1], as: UTF8.self) else { return nil }
+            self.init(left, right)
         }
     }
 
@@ -46,7 +56,13 @@ public struct BPEModel: TokenizerModel {
                 byteFallback: Bool = false, ignoreMerges: Bool = false) throws(TokenizerError) {
         var ids: [[UInt8]: Int] = [:]
         ids.reserveCapacity(entries.count)
-        for entry in entries { ids[Array(entry.token.utf8)] = entry.id }
+        for entry in entries {
+            guard (0...Self.maxTokenId).contains(entry.id) else {
+                throw .invalidField(stage: "model (BPE)", field: "vocab",
+                                    reason: "id \(entry.id) of \"\(entry.token)\" is outside 0...\(Self.maxTokenId)")
+            }
+            ids[Array(entry.token.utf8)] = entry.id
+        }
         var tokensById: [Int: String] = [:]
         tokensById.reserveCapacity(ids.count)
         for (bytes, id) in ids { tokensById[id] = String(decoding: bytes, as: UTF8.self) }
@@ -121,21 +137,19 @@ public struct BPEModel: TokenizerModel {
     /// Reads a `merges.txt`: an optional `#version` line, then one merge a line, two tokens separated by one space.
     /// The line number (after the header) is the rank.
     public static func readMerges(_ data: Data, file: String = "merges.txt") throws(TokenizerError) -> [Merge] {
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .malformedFile(file: file, reason: "not UTF-8")
-        }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }  // the newline ending the last line starts no new line
+        // Split as bytes: as `Character`s, "\r\n" is one character and a space followed by a combining mark too.
+        var lines = Array(data).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }  // the newline ending the last line starts no new line
         var merges: [Merge] = []
         merges.reserveCapacity(lines.count)
         for (number, rawLine) in lines.enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.hasPrefix("#version") { continue }
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
-                throw .malformedFile(file: file, reason: "line \(number + 1) is not two tokens separated by a space")
+            let line = rawLine.last == UInt8(ascii: "\r") ? rawLine.dropLast() : rawLine
+            if line.starts(with: Array("#version".utf8)) { continue }
+            guard let merge = Merge(line: line) else {
+                throw .malformedFile(file: file,
+                                     reason: "line \(number + 1) is not two UTF-8 tokens separated by a space")
             }
-            merges.append(Merge(String(parts[0]), String(parts[1])))
+            merges.append(merge)
         }
         return merges
     }

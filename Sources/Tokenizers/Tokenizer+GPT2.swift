@@ -129,7 +129,8 @@ extension Tokenizer {
             }
             for (content, value) in object.pairs.sorted(by: { ($0.value.intValue ?? 0) < ($1.value.intValue ?? 0) }) {
                 guard let id = value.intValue, id >= 0 else {
-                    throw .malformedFile(file: FileName.addedTokens, reason: "id of \"\(content)\" is not an integer >= 0")
+                    throw .malformedFile(file: FileName.addedTokens,
+                                         reason: "id of \"\(content)\" is not an integer >= 0")
                 }
                 guard !has(content) else { continue }
                 let special = specialContents.contains(content)

@@ -91,12 +91,11 @@ func readBPEMerges(_ config: StageConfig) throws(TokenizerError) -> [BPEModel.Me
     var merges: [BPEModel.Merge] = []
     for (index, element) in try config.array("merges").enumerated() {
         if let line = element.stringValue {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
+            guard let merge = BPEModel.Merge(line: Array(line.utf8)) else {
                 throw .invalidField(stage: config.stage, field: "merges[\(index)]",
                                     reason: "expected two tokens separated by a space")
             }
-            merges.append(BPEModel.Merge(String(parts[0]), String(parts[1])))
+            merges.append(merge)
         } else if let pair = element.arrayValue, pair.count == 2, let left = pair[0].stringValue,
                   let right = pair[1].stringValue {
             merges.append(BPEModel.Merge(left, right))
