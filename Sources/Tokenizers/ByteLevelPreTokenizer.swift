@@ -67,8 +67,11 @@ public struct ByteLevelPreTokenizer: PreTokenizer {
             if addPrefixSpace, !piece.isEmpty, piece.scalars.first != " " { piece.prepend([" "]) }
             let words = useRegex ? Self.gpt2Split(piece.scalars).map { piece.slice($0) } : [piece]
             for var word in words where !word.isEmpty {
-                word.mapScalars { scalar in
-                    UTF8.encode(scalar).map { bytes in bytes.map { ByteLevelAlphabet.scalarOfByte[Int($0)] } } ?? []
+                word.editScalars { scalar in
+                    // ASCII (the common case) is one byte: replaced in place, no array per character.
+                    if scalar.isASCII { return .replace(ByteLevelAlphabet.scalarOfByte[Int(scalar.value)]) }
+                    guard let bytes = UTF8.encode(scalar) else { return .remove }
+                    return .expand(bytes.map { ByteLevelAlphabet.scalarOfByte[Int($0)] })
                 }
                 out.append(word)
             }

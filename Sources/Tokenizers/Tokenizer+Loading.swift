@@ -67,12 +67,17 @@ extension Tokenizer {
             }
         }
         let settings = try TokenizerConfig(configData)
+        let model = try makeModel(modelConfig)
+        // transformers 5.23 (`TokenizersBackend._decode`) skips clean_up_tokenization_spaces for BPE models, where
+        // it would remove real spaces, unless the config insists.
+        let cleanUpForBPE = try GPT2Settings(configData).cleanUpForBPE
+        let cleanUp = settings.cleanUpTokenizationSpaces && (!(model is BPEModel) || cleanUpForBPE)
         self.init(
             normalizer: normalizer,
             preTokenizer: try stage("pre_tokenizer").map { config throws(TokenizerError) in
                 try makePreTokenizer(config)
             },
-            model: try makeModel(modelConfig),
+            model: model,
             postProcessor: try stage("post_processor").map { config throws(TokenizerError) in
                 try makePostProcessor(config)
             },
@@ -82,7 +87,7 @@ extension Tokenizer {
                 try TruncationParameters(config)
             },
             padding: try stage("padding").map { config throws(TokenizerError) in try PaddingParameters(config) },
-            cleanUpTokenizationSpaces: settings.cleanUpTokenizationSpaces,
+            cleanUpTokenizationSpaces: cleanUp,
             modelMaxLength: settings.modelMaxLength,
             specialTokenNames: settings.specialTokenNames)
     }

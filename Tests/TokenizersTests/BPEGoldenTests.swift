@@ -183,5 +183,15 @@ struct OPTTokenizerLoadingTests {
         #expect(!tokenizer.cleanUpTokenizationSpaces)
         let ids = try tokenizer.encode("what is this ? it 's a cat .", addSpecialTokens: false).ids
         #expect(tokenizer.decode(ids) == "what is this ? it 's a cat .")
+        // The same for a BPE tokenizer.json read with a config, unless the config insists.
+        let folder = tokenizerFixtures.appendingPathComponent("opt-bpe-mixed")
+        let json = try Data(contentsOf: folder.appendingPathComponent("tokenizer.json"))
+        let config = try Data(contentsOf: folder.appendingPathComponent("tokenizer_config.json"))
+        #expect(try !Tokenizer(tokenizerJSON: json, config: config).cleanUpTokenizationSpaces)
+        var insisting = try #require(try JSONSerialization.jsonObject(with: config) as? [String: Any])
+        insisting["clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output"] = true
+        let forced = try Tokenizer(tokenizerJSON: json, config: try JSONSerialization.data(withJSONObject: insisting))
+        #expect(forced.cleanUpTokenizationSpaces)
+        #expect(forced.decode(ids) == "what is this? it's a cat.")
     }
 }
