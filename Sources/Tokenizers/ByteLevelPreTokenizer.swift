@@ -98,13 +98,32 @@ public struct ByteLevelPreTokenizer: PreTokenizer {
 
     enum CharacterClass { case letter, number, space, other }
 
+    /// The Unicode version of the `tokenizers` library's regex tables (Oniguruma): characters assigned later are
+    /// neither letters nor numbers to it. Measured over all code points (gpt2-character-classes.json): it agrees
+    /// with Swift's tables on everything up to 16.0 and treats the 4657 letters and numbers of 17.0 as other.
+    static let regexUnicodeVersion = (major: 16, minor: 0)
+
+    /// `\p{L}`, `\p{N}`, `\s` or none of them, as the library's regex engine sees the character.
     static func characterClass(_ scalar: Unicode.Scalar) -> CharacterClass {
-        if scalar.properties.isWhitespace { return .space }
-        switch scalar.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
-        case .decimalNumber, .letterNumber, .otherNumber: return .number
+        if scalar.isASCII {
+            // The hot path: ASCII letters, digits and the six ASCII White_Space characters.
+            switch scalar.value {
+            case 0x41...0x5A, 0x61...0x7A: return .letter
+            case 0x30...0x39: return .number
+            case 0x09...0x0D, 0x20: return .space
+            default: return .other
+            }
+        }
+        let properties = scalar.properties
+        if properties.isWhitespace { return .space }
+        let kind: CharacterClass
+        switch properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: kind = .letter
+        case .decimalNumber, .letterNumber, .otherNumber: kind = .number
         default: return .other
         }
+        guard let age = properties.age, (age.major, age.minor) <= regexUnicodeVersion else { return .other }
+        return kind
     }
 
     /// The contraction suffixes GPT-2 keeps whole (case-sensitive, as the pattern).

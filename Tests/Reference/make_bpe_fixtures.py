@@ -292,6 +292,36 @@ def dump(name, goldens, extra):
         f.write("\n")
 
 
+def to_ranges(codepoints):
+    ranges = []
+    for cp in codepoints:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return ranges
+
+
+def character_classes():
+    """How the GPT-2 pattern of the ByteLevel pre-tokenizer classifies every code point (\\p{L}, \\p{N}, \\s), measured
+    through the library (its regex engine's Unicode tables need not match Swift's): c is a letter when "a" + c is one
+    piece, a number when "1" + c is, and whitespace when it is neither and "!" + c is two pieces."""
+    pre = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    letters, numbers, spaces = [], [], []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue  # not representable in a str the library accepts (nor in a Swift String)
+        c = chr(cp)
+        if len(pre.pre_tokenize_str("a" + c)) == 1:
+            letters.append(cp)
+        elif len(pre.pre_tokenize_str("1" + c)) == 1:
+            numbers.append(cp)
+        elif len(pre.pre_tokenize_str("!" + c)) == 2:
+            spaces.append(cp)
+    return {"versions": {"tokenizers": tokenizers.__version__}, "letters": to_ranges(letters),
+            "numbers": to_ranges(numbers), "whitespace": to_ranges(spaces)}
+
+
 def main():
     trained = train_byte_level()
     vocab_size = trained.get_vocab_size()
@@ -364,6 +394,9 @@ def main():
     options = build_options()
     options.save(os.path.join(fresh("bpe-options"), "tokenizer.json"))
     dump("bpe-options", rust_goldens(options, ("<unk>", 0)), {})
+    with open(os.path.join(OUT, "gpt2-character-classes.json"), "w", encoding="utf-8") as f:
+        json.dump(character_classes(), f, separators=(",", ":"))
+        f.write("\n")
     print("vocab", vocab_size, "merges", len(json.loads(trained.to_str())["model"]["merges"]))
 
 
