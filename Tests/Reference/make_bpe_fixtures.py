@@ -16,6 +16,8 @@ Blip2Processor adds it). Directories under Tests/Fixtures/tokenizers/:
                     transformers (which keeps only vocab/merges and rebuilds the rest from GPT2Tokenizer and the
                     config) and Tokenizer.from_file disagree, and both are recorded
   bpe-roberta/      tokenizer.json only: RobertaProcessing, ByteLevel(add_prefix_space), ignore_merges
+  bpe-noregex/      tokenizer.json only: ByteLevel with use_regex false
+  gpt2-bare/        vocab.json + merges.txt only (GPT2Tokenizer's defaults)
   bpe-options/      tokenizer.json only: a second BPE (Whitespace pre-tokenizer) with continuing_subword_prefix,
                     end_of_word_suffix, unk_token with fuse_unk, and byte_fallback (<0xXX> tokens)
 
@@ -91,6 +93,7 @@ TEXTS = {
     "image_inside": "<image><image>Question: what is <image> this?<image>",
     "image_glued": "a<image>b <image> c",
     "specials_inline": "</s> hello <pad> world <s> <unk> </s></s>",
+    "endoftext": "a<|endoftext|>b <|endoftext|>",  # GPT2Tokenizer's default special (gpt2-bare only)
     "empty": "",
     "long_word": "supercalifragilisticexpialidocious" * 4,
     "long_run": "a" * 120,
@@ -227,7 +230,7 @@ def hf_encode(hf, text, pair=None, add=True):
     return enc
 
 
-def goldens_for(encode, decode, batch_encode, pad):
+def goldens_for(encode, decode, batch_encode, pad, singles_only=False):
     """Goldens of one tokenizer: encode(text, pair, add) -> dict, decode(ids, skip) -> str."""
     def with_decodes(case):
         case["decoded"] = decode(case["ids"], False)
@@ -239,6 +242,8 @@ def goldens_for(encode, decode, batch_encode, pad):
         for add in (True, False) if name in WITHOUT_SPECIALS else (True,):
             out["single"].append(with_decodes({"name": name, "text": text, "add_special_tokens": add,
                                                **encode(text, None, add)}))
+    if singles_only:
+        return out
     for name, (a, b) in PAIRS.items():
         out["pair"].append(with_decodes({"name": name, "text": a, "pair": b, "add_special_tokens": True,
                                          **encode(a, b, True)}))
@@ -255,17 +260,17 @@ def goldens_for(encode, decode, batch_encode, pad):
     return out
 
 
-def rust_goldens(rust, pad):
+def rust_goldens(rust, pad, singles_only=False):
     def batch(texts, direction):
         rust.enable_padding(pad_id=pad[1], pad_token=pad[0], direction=direction)
         encs = [encoding_dict(e) for e in rust.encode_batch(texts)]
         rust.no_padding()
         return encs
     return goldens_for(lambda t, p, a: encoding_dict(rust.encode(t, p, add_special_tokens=a)),
-                       lambda ids, skip: rust.decode(ids, skip_special_tokens=skip), batch, pad)
+                       lambda ids, skip: rust.decode(ids, skip_special_tokens=skip), batch, pad, singles_only)
 
 
-def hf_goldens(hf):
+def hf_goldens(hf, singles_only=False):
     def batch(texts, direction):
         hf.padding_side = direction
         backend = hf.backend_tokenizer
@@ -279,7 +284,7 @@ def hf_goldens(hf):
         return encs
     return goldens_for(lambda t, p, a: hf_encode(hf, t, p, a),
                        lambda ids, skip: hf.decode(ids, skip_special_tokens=skip), batch,
-                       (hf.pad_token, hf.pad_token_id))
+                       (hf.pad_token, hf.pad_token_id), singles_only)
 
 
 def dump(name, goldens, extra):
@@ -354,7 +359,7 @@ def main():
     plain.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True, trim_offsets=True)
     plain.post_processor = processors.ByteLevel(trim_offsets=True)
     plain.decoder = decoders.ByteLevel()
-    plain.save(os.path.join(mixed, "tokenizer.json"))
+    plain.save(os.path.join(mixed, "tokenizer.json"), pretty=False)
     write_json(os.path.join(mixed, "tokenizer_config.json"), tokenizer_config_4x(vocab_size))
 
     routes = {name: AutoTokenizer.from_pretrained(os.path.join(OUT, name))
@@ -388,11 +393,25 @@ def main():
                                                           add_prefix_space=True)
     roberta.decoder = decoders.ByteLevel()
     roberta.add_special_tokens([AddedToken("<image>", normalized=False, special=True)])
-    roberta.save(os.path.join(fresh("bpe-roberta"), "tokenizer.json"))
+    roberta.save(os.path.join(fresh("bpe-roberta"), "tokenizer.json"), pretty=False)
     dump("bpe-roberta", rust_goldens(roberta, ("<pad>", 1)), {})
 
+    # No regex split: each added-token-free stretch of text is one word.
+    noregex = Tokenizer.from_str(trained.to_str())
+    noregex.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    noregex.decoder = decoders.ByteLevel()
+    noregex.save(os.path.join(fresh("bpe-noregex"), "tokenizer.json"), pretty=False)
+    dump("bpe-noregex", rust_goldens(noregex, ("<pad>", 1), singles_only=True), {})
+
+    # vocab.json + merges.txt and nothing else: GPT2Tokenizer's defaults (<|endoftext|> as unk/bos/eos, no BOS
+    # added, no pad). AutoTokenizer cannot tell the class without a config, so the class is named.
+    bare = fresh("gpt2-bare")
+    for f in ("vocab.json", "merges.txt"):
+        shutil.copy(os.path.join(scratch, f), bare)
+    dump("gpt2-bare", hf_goldens(GPT2Tokenizer.from_pretrained(bare), singles_only=True), {})
+
     options = build_options()
-    options.save(os.path.join(fresh("bpe-options"), "tokenizer.json"))
+    options.save(os.path.join(fresh("bpe-options"), "tokenizer.json"), pretty=False)
     dump("bpe-options", rust_goldens(options, ("<unk>", 0)), {})
     with open(os.path.join(OUT, "gpt2-character-classes.json"), "w", encoding="utf-8") as f:
         json.dump(character_classes(), f, separators=(",", ":"))
