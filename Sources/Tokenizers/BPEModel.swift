@@ -14,7 +14,7 @@ public struct BPEModel: TokenizerModel {
     /// Ids are packed two to a 64-bit merge key; real vocabularies are far below 2^32 (GPT-2 has 50257 tokens).
     public static let maxTokenId = Int(UInt32.max)
 
-    /// A merge: the pair of symbol ids it joins, in rank order.
+    /// One merge rule: two adjacent symbols that become one (its rank is its position in the list).
     public struct Merge: Sendable, Equatable {
         public var left: String
         public var right: String
@@ -32,11 +32,17 @@ public struct BPEModel: TokenizerModel {
         }
     }
 
+    /// The token for characters the vocabulary lacks; nil drops them (GPT-2 needs none: every byte is a token).
     public let unknownToken: String?
+    /// Put in front of every symbol but a word's first (`##` in some BPE vocabularies); nil for none.
     public let continuingSubwordPrefix: String?
+    /// Appended to a word's last symbol (`</w>` in the original BPE); nil for none.
     public let endOfWordSuffix: String?
+    /// Consecutive unknown characters become one unknown token.
     public let fuseUnknown: Bool
+    /// A character missing from the vocabulary becomes its UTF-8 bytes as `<0xXX>` tokens, when all 256 exist.
     public let byteFallback: Bool
+    /// A word that is itself in the vocabulary is one token, whatever the merges would make of it.
     public let ignoreMerges: Bool
 
     /// Ids by the UTF-8 bytes of the token (see WordPieceModel for why not `String` keys).

@@ -1,6 +1,6 @@
 // The `post_processor` stage of tokenizer.json: wraps encoded texts in special tokens and sets segment ids.
 // Follows huggingface/tokenizers `processors/template.rs`, `processors/bert.rs`, `processors/sequence.rs`.
-// RobertaProcessing and ByteLevel are in ByteLevelPostProcessor.swift.
+// RobertaProcessing and ByteLevel have their own files.
 
 /// Adds special tokens around one text or a pair (`[CLS] A [SEP] B [SEP]`).
 public protocol PostProcessor: Sendable {
