@@ -112,6 +112,14 @@ PAIRS = {
     "pair_empty_second": ("hello world", ""),
 }
 
+TRUNCATIONS = {
+    # name: (text, pair, max_length, strategy, direction)
+    "trunc_right": ("Question: what is this? Answer: a woman sitting on the beach", None, 6, "longest_first", "right"),
+    "trunc_left": ("Question: what is this? Answer: a woman sitting on the beach", None, 6, "longest_first", "left"),
+    "trunc_pair": ("Question: which city is this?", "Answer: Paris, the city of light.", 9, "longest_first", "right"),
+    "trunc_only_second": ("Question: which city?", "Answer: Paris, the city of light.", 12, "only_second", "right"),
+}
+
 BATCHES = {
     "batch_longest_right": ["Question: what is this? Answer:", "a cat", "", "日本語 🐶"],
     "batch_longest_left": ["a cat", "two dogs playing in the snow"],
@@ -230,7 +238,7 @@ def hf_encode(hf, text, pair=None, add=True):
     return enc
 
 
-def goldens_for(encode, decode, batch_encode, pad, singles_only=False):
+def goldens_for(encode, decode, batch_encode, pad, singles_only=False, truncate=None):
     """Goldens of one tokenizer: encode(text, pair, add) -> dict, decode(ids, skip) -> str."""
     def with_decodes(case):
         case["decoded"] = decode(case["ids"], False)
@@ -247,6 +255,15 @@ def goldens_for(encode, decode, batch_encode, pad, singles_only=False):
     for name, (a, b) in PAIRS.items():
         out["pair"].append(with_decodes({"name": name, "text": a, "pair": b, "add_special_tokens": True,
                                          **encode(a, b, True)}))
+    for name, (a, b, max_length, strategy, direction) in TRUNCATIONS.items():
+        try:
+            enc = truncate(a, b, max_length, strategy, direction)
+        except Exception as error:  # only_second with a first text longer than max_length: refused, not recorded
+            if "too short" not in str(error):
+                raise
+            continue
+        out["truncation"].append(with_decodes({"name": name, "text": a, "pair": b, "max_length": max_length,
+                                               "strategy": strategy, "direction": direction, **enc}))
     for index, text in enumerate(random_texts()):
         out["random"].append(with_decodes({"name": f"random_{index}", "text": text, "add_special_tokens": True,
                                            **encode(text, None, True)}))
@@ -266,8 +283,15 @@ def rust_goldens(rust, pad, singles_only=False):
         encs = [encoding_dict(e) for e in rust.encode_batch(texts)]
         rust.no_padding()
         return encs
+    def truncate(text, pair, max_length, strategy, direction):
+        rust.enable_truncation(max_length, strategy=strategy, direction=direction)
+        try:
+            return encoding_dict(rust.encode(text, pair))
+        finally:
+            rust.no_truncation()
     return goldens_for(lambda t, p, a: encoding_dict(rust.encode(t, p, add_special_tokens=a)),
-                       lambda ids, skip: rust.decode(ids, skip_special_tokens=skip), batch, pad, singles_only)
+                       lambda ids, skip: rust.decode(ids, skip_special_tokens=skip), batch, pad, singles_only,
+                       truncate)
 
 
 def hf_goldens(hf, singles_only=False):
@@ -282,9 +306,19 @@ def hf_goldens(hf, singles_only=False):
         check_same([e["attention_mask"] for e in encs], call["attention_mask"], "transformers batch mask")
         hf.padding_side = "right"
         return encs
+    def truncate(text, pair, max_length, strategy, direction):
+        backend = hf.backend_tokenizer
+        backend.enable_truncation(max_length, strategy=strategy, direction=direction)
+        enc = encoding_dict(backend.encode(text, pair))
+        backend.no_truncation()
+        if strategy == "longest_first" and direction == "right":
+            call = hf(text, pair, truncation=True, max_length=max_length) if pair else hf(
+                text, truncation=True, max_length=max_length)
+            check_same(enc["ids"], call["input_ids"], f"transformers truncation of {text!r}")
+        return enc
     return goldens_for(lambda t, p, a: hf_encode(hf, t, p, a),
                        lambda ids, skip: hf.decode(ids, skip_special_tokens=skip), batch,
-                       (hf.pad_token, hf.pad_token_id), singles_only)
+                       (hf.pad_token, hf.pad_token_id), singles_only, truncate)
 
 
 def dump(name, goldens, extra):

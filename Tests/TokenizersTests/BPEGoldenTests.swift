@@ -9,6 +9,7 @@ struct BPEGoldenFile: Decodable {
     struct Goldens: Decodable {
         var single: [GoldenCase]
         var pair: [GoldenCase]
+        var truncation: [GoldenCase]
         var random: [GoldenCase]
         var batch: [GoldenBatch]
     }
@@ -146,6 +147,24 @@ struct BPEGoldenTests {
         #expect(cases.count == (route.hasFullGoldens ? 3 : 0))
         for item in cases {
             check(route, item.encoding, try tokenizer.encode(item.text, pair: item.pair), item.name)
+        }
+    }
+
+    @Test("truncation keeps the same tokens as the reference", arguments: BPERoute.allCases)
+    func truncationKeepsTheSameTokens(route: BPERoute) throws {
+        let base = try route.load()
+        let cases = try BPEGoldenFile.load(route.goldens).goldens.truncation
+        #expect(route.hasFullGoldens ? cases.count >= 3 : cases.isEmpty)
+        for item in cases {
+            let strategy: TruncationParameters.Strategy = switch item.strategy {
+            case "only_first": .onlyFirst
+            case "only_second": .onlySecond
+            default: .longestFirst
+            }
+            let parameters = TruncationParameters(maxLength: item.maxLength ?? 0, strategy: strategy,
+                                                  direction: item.direction == "left" ? .left : .right)
+            let encoding = try base.withTruncation(parameters).encode(item.text, pair: item.pair)
+            check(route, item.encoding, encoding, item.name)
         }
     }
 
