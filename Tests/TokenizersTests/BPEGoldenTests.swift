@@ -208,6 +208,24 @@ struct OPTTokenizerLoadingTests {
         #expect(other.padding(to: .batchLongest)?.padId == other.tokenToId("<pad>"))
     }
 
+    @Test("where transformers and the tokenizers library disagree, a directory follows transformers")
+    func aDirectoryFollowsTransformers() throws {
+        let hf = try BPEGoldenFile.load("opt-bpe-mixed").goldens.single
+        let raw = try BPEGoldenFile.load("opt-bpe-mixed-raw").goldens.single
+        let directory = try BPERoute.mixedDirectory.load()
+        let file = try BPERoute.mixedRawJSON.load()
+        var differing = 0
+        for (expected, other) in zip(hf, raw) where expected.encoding.ids != other.encoding.ids {
+            differing += 1
+            #expect(try directory.encode(expected.text, addSpecialTokens: expected.addSpecialTokens ?? true).ids
+                    == expected.encoding.ids, "\(expected.name)")
+            #expect(try file.encode(other.text, addSpecialTokens: other.addSpecialTokens ?? true).ids
+                    == other.encoding.ids, "\(other.name)")
+        }
+        // The file's ByteLevel(add_prefix_space) against the config's add_prefix_space=false: most texts differ.
+        #expect(differing > hf.count / 2)
+    }
+
     @Test("transformers' BPE decode ignores clean_up_tokenization_spaces from the config")
     func decodeIgnoresCleanUpForBPE() throws {
         // opt-bpe-vocab's config says clean_up_tokenization_spaces: true; transformers 5.23 skips it for BPE.
