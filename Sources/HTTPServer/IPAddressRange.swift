@@ -35,7 +35,8 @@ public struct IPAddressRange: Sendable, Equatable, CustomStringConvertible {
         var length = bits
         if parts.count == 2 {
             let digits = parts[1]
-            guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy(\.isASCII), let parsed = Int(digits),
+            guard !digits.isEmpty, digits.utf8.count <= 3, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let parsed = Int(digits),
                   (0...bits).contains(parsed)
             else { throw .badPrefixLength(text) }
             length = parsed

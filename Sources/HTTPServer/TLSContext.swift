@@ -64,6 +64,11 @@ public final class TLSContext: @unchecked Sendable {
             throw .badCertificate(path: certificatePath, reason: Self.openSSLError())
         }
         guard SSL_CTX_use_PrivateKey_file(context, keyPath, SSL_FILETYPE_PEM) == 1 else {
+            // A well-formed key of another certificate fails here already, as a key/certificate mismatch.
+            if ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH {
+                ERR_clear_error()
+                throw .keyDoesNotMatchCertificate(certificate: certificatePath, key: keyPath)
+            }
             throw .badPrivateKey(path: keyPath, reason: Self.openSSLError())
         }
         guard SSL_CTX_check_private_key(context) == 1 else {
