@@ -20,7 +20,7 @@ done
 # python3-venv holds the linters below).
 packages=(
     libopenblas-dev libturbojpeg0-dev libspng-dev zlib1g-dev libssl-dev pkg-config
-    curl nginx-light wrk openssl python3-venv
+    curl nginx-light wrk openssl python3-venv systemd
 )
 
 sudo=""
