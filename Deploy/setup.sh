@@ -17,7 +17,7 @@ done
 
 # Runtime libraries (OpenBLAS, TurboJPEG, libspng, zlib, OpenSSL), pkg-config for the module maps,
 # and the tools the tests and benchmarks drive (curl, nginx, wrk; openssl makes the TLS tests' certificates;
-# python3-venv holds the linters below).
+# python3-venv holds the linters below; systemd's systemd-analyze verifies the unit file).
 packages=(
     libopenblas-dev libturbojpeg0-dev libspng-dev zlib1g-dev libssl-dev pkg-config
     curl nginx-light wrk openssl python3-venv systemd

@@ -416,7 +416,9 @@ final class HTTPConnection: @unchecked Sendable {
         streaming = true
         var finished = server.finish(response, for: current.request, compress: false)
         // A proxy in front (nginx) must pass a stream through as it comes, not buffer it (server-sent events).
-        if !finished.headers.contains("X-Accel-Buffering") { finished.headers.add(name: "X-Accel-Buffering", value: "no") }
+        if !finished.headers.contains("X-Accel-Buffering") {
+            finished.headers.add(name: "X-Accel-Buffering", value: "no")
+        }
         let (bytes, chunked) = ResponseSerializer.streamHead(finished, context: .init(
             method: current.request.method, version: current.request.head.version,
             closes: machine.currentResponseCloses, date: server.dates.current()))

@@ -33,7 +33,8 @@ enum DeployTools {
         required || names.allSatisfy { find($0) != nil }
     }
 
-    static let skipNote: Comment = "deployment tools missing and Deploy/setup.sh not run here (CI fails instead of skipping)"
+    static let skipNote: Comment =
+        "deployment tools missing and Deploy/setup.sh not run here (CI fails instead of skipping)"
 
     /// The path of a required tool, or a test failure that says how to get it.
     static func require(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {

@@ -58,8 +58,9 @@ struct NginxProxyTests {
     static let tenMegabytes: [UInt8] = (0..<(10 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 9) }
 
     static func post(_ path: String, _ body: [UInt8]) -> [UInt8] {
-        Array("POST \(path) HTTP/1.1\r\nHost: tiaoyu.test\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
-            + body
+        let head = "POST \(path) HTTP/1.1\r\nHost: tiaoyu.test\r\nContent-Type: application/octet-stream\r\n"
+            + "Content-Length: \(body.count)\r\n\r\n"
+        return Array(head.utf8) + body
     }
 
     @Test func aTenMegabyteUploadPassesNginxAndGetsAnAnswerNotAReset() throws {

@@ -4,7 +4,8 @@ import TestSupport
 
 /// Mounting under a URL prefix: parsing, mapping request paths, and the server answering under it.
 @Suite struct URLPrefixTests {
-    @Test(arguments: [("", ""), ("/", ""), ("/tiaoyu", "/tiaoyu"), ("/tiaoyu/", "/tiaoyu"), ("/a/b-c_d.e~f", "/a/b-c_d.e~f")])
+    @Test(arguments: [("", ""), ("/", ""), ("/tiaoyu", "/tiaoyu"), ("/tiaoyu/", "/tiaoyu"),
+                      ("/a/b-c_d.e~f", "/a/b-c_d.e~f")])
     func operatorPrefixesNormalise(text: String, path: String) throws {
         #expect(try URLPrefix(text).path == path)
     }
