@@ -45,6 +45,8 @@ final class HTTPConnection: @unchecked Sendable {
     private var bytesOut = 0
     /// TLS: still handshaking (HTTP has not started; the timer holds the handshake deadline).
     private var handshaking = false
+    /// TLS: the first byte has been looked at (a TLS record, or a plain HTTP request sent to the HTTPS port).
+    private var sniffedFirstByte = false
     /// TLS: a read is waiting for the socket to become writable, or a write for it to become readable.
     private var readWantsWrite = false
     private var writeWantsRead = false
@@ -105,6 +107,15 @@ final class HTTPConnection: @unchecked Sendable {
     /// Advances the TLS handshake; on completion HTTP starts as on a plain connection.
     private func continueHandshake() {
         guard let tls else { return }
+        if !sniffedFirstByte {
+            var first: UInt8 = 0
+            let count = recv(fd, &first, 1, Int32(MSG_PEEK))
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+            sniffedFirstByte = true
+            // A TLS handshake record starts with 0x16; an uppercase letter is an HTTP method (http:// to an
+            // https:// port): say so in plain HTTP, as nginx does, instead of a failed handshake.
+            if count == 1, first >= 0x41, first <= 0x5A { return answerPlainHTTP() }
+        }
         switch tls.handshake() {
         case .transferred:
             handshaking = false
@@ -120,6 +131,33 @@ final class HTTPConnection: @unchecked Sendable {
             teardown()  // a port scan, plain HTTP on the TLS port, an unsupported version: nothing to answer
         }
     }
+
+    /// The one plain-text answer on a TLS port: a 400 naming the mistake, then a close.
+    private func answerPlainHTTP() {
+        let error = HTTPServerError(status: 400, code: "https_required",
+                                    message: "this port speaks HTTPS: use an https:// URL")
+        let requestID = server.generateRequestID()
+        var response = error.response(requestID: requestID)
+        response.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
+        let bytes = ResponseSerializer.complete(response, context: .init(
+            method: .GET, version: .http1_1, closes: true, date: server.dates.current()))
+        server.logProtocolError(error, remote: remoteAddress, requestID: requestID)
+        server.metrics.recordRequest(route: "(protocol)", method: "-", status: error.status, seconds: 0)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        shutdown(fd, Int32(SHUT_WR))
+        // Discard what the client already sent, so the close is a FIN and not a reset that could destroy the
+        // answer before the client reads it (K2, in miniature: the request is small).
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<Self.plainHTTPDiscardReads {
+            guard scratch.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0
+            else { break }
+        }
+        abortive = true
+        teardown()
+    }
+
+    /// Reads of 4 KiB discarded after the plain-HTTP answer: a request head fits in the house limit of 32 KiB.
+    static let plainHTTPDiscardReads = 8
 
     private func setWriteArmed(_ armed: Bool) {
         guard let writeSource else { return }

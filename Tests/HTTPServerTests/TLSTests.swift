@@ -122,11 +122,27 @@ import TestSupport
         let silent = try server.connect()
         let plain = try server.connect()
         plain.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        let answer = plain.readResponses(1).first
+        #expect(answer?.status == 400)
+        #expect(answer?.text.contains(#""code":"https_required""#) == true)
         #expect(plain.closedByPeer(within: 2))
-        #expect(plain.readResponses(1, timeout: 0.1).isEmpty)
+        let garbage = try server.connect()
+        garbage.send([0x00, 0x01, 0x02, 0x03] + Array(repeating: 0x16, count: 64))
+        #expect(garbage.closedByPeer(within: 2))
         let ok = try Self.curl(["--cacert", certificate.certificate, "https://127.0.0.1:\(server.port)/healthz"])
         #expect(ok.status == 0)
         #expect(silent.closedByPeer(within: 3))
+    }
+
+    @Test func curlSpeakingHTTPToTheHTTPSPortIsToldSo() throws {
+        let certificate = try Certificate()
+        defer { certificate.remove() }
+        let server = try TestServer(tls: TLSContext(certificatePath: certificate.certificate, keyPath: certificate.key))
+        defer { server.stop() }
+        let result = try Self.curl(["-w", "%{http_code}", "http://127.0.0.1:\(server.port)/healthz"])
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(text.hasSuffix("400") && text.contains("use an https:// URL"), "\(text)")
     }
 
     @Test func badCertificateFilesAreClearErrors() throws {
