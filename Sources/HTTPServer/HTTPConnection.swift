@@ -128,7 +128,7 @@ final class HTTPConnection: @unchecked Sendable {
             setWriteArmed(true)
         case .endOfStream, .failed:
             abortive = true
-            teardown()  // a port scan, plain HTTP on the TLS port, an unsupported version: nothing to answer
+            teardown()  // a port scan, garbage, an unsupported version or cipher: nothing to answer
         }
     }
 
