@@ -55,7 +55,13 @@ struct NginxProxyTests {
             == Double(requests))
     }
 
-    static let tenMegabytes: [UInt8] = (0..<(10 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 9) }
+    /// 10 MiB of random bytes (read, not computed: a per-byte loop takes seconds in debug and sanitizer builds).
+    static func tenMegabytes() throws -> [UInt8] {
+        let handle = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        defer { try? handle.close() }
+        let data = try #require(try handle.read(upToCount: 10 << 20))
+        return [UInt8](data)
+    }
 
     static func post(_ path: String, _ body: [UInt8]) -> [UInt8] {
         let head = "POST \(path) HTTP/1.1\r\nHost: tiaoyu.test\r\nContent-Type: application/octet-stream\r\n"
@@ -64,6 +70,7 @@ struct NginxProxyTests {
     }
 
     @Test func aTenMegabyteUploadPassesNginxAndGetsAnAnswerNotAReset() throws {
+        let payload = try Self.tenMegabytes()
         let server = try TiaoyuProcess(arguments: ["--port", "0"])
         defer { server.stop() }
         let echo = try InProcessServer()
@@ -73,15 +80,16 @@ struct NginxProxyTests {
 
         // The binary has no upload route yet: it reads the 10 MB nginx forwards and answers with its JSON errors.
         let client = try nginx.connect()
-        client.send(Self.post("/healthz", Self.tenMegabytes))
-        let notAllowed = try #require(client.readResponses(1, timeout: 20).first)
+        client.send(Self.post("/healthz", payload))
+        let notAllowed = try #require(client.readResponses(1, timeout: 20).first,
+                                      "nginx: \(nginx.errorLog)\nserver: \(server.log.suffix(2000))")
         #expect(notAllowed.status == 405)
         #expect(notAllowed.text.contains(#""code":"method_not_allowed""#))
-        client.send(Self.post("/upload", Self.tenMegabytes))
+        client.send(Self.post("/upload", payload))
         let notFound = try #require(client.readResponses(1, timeout: 20).first)
         #expect(notFound.status == 404)
         #expect(notFound.text.contains(#""code":"not_found""#))
-        #expect(try server.metric("tiaoyu_http_received_bytes_total") >= Double(2 * Self.tenMegabytes.count))
+        #expect(try server.metric("tiaoyu_http_received_bytes_total") >= Double(2 * payload.count))
 
         // Above client_max_body_size nginx answers 413 itself.
         let tooBig = try nginx.connect()
@@ -93,10 +101,10 @@ struct NginxProxyTests {
         let echoNginx = try Nginx(upstreams: [echo.port])
         defer { echoNginx.stop() }
         let uploader = try echoNginx.connect()
-        uploader.send(Self.post("/echo", Self.tenMegabytes))
+        uploader.send(Self.post("/echo", payload))
         let echoed = try #require(uploader.readResponses(1, timeout: 20).first)
         #expect(echoed.status == 200)
-        #expect(echoed.body == Self.tenMegabytes)
+        #expect(echoed.body == payload)
     }
 
     @Test func aStreamPassesNginxEventByEvent() throws {
