@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagePipelineTests", dependencies: ["ImagePipeline", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["Inference", "TestSupport"]),
         .testTarget(
             name: "Blip2Tests", dependencies: ["Blip2", "SafeTensors", "Tensors", "ImagePipeline", "TestSupport"]
         ),
