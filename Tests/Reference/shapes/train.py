@@ -57,20 +57,23 @@ MEAN = [0.48145466, 0.4578275, 0.40821073]
 STD = [0.26862954, 0.26130258, 0.27577711]
 
 # Model sizes: chosen so both exported directories together stay under 25 MB of f32 weights.
+# initializer_range: Blip2VisionConfig's default (1e-10) suits loading weights, not training from scratch; with it
+# every ViT weight starts at ~0 and the tower barely learns.
 VIT = dict(hidden_size=96, intermediate_size=384, num_hidden_layers=4, num_attention_heads=4,
-           image_size=world.IMAGE_SIZE, patch_size=8, layer_norm_eps=1e-6, qkv_bias=True, hidden_act="gelu")
+           image_size=world.IMAGE_SIZE, patch_size=8, layer_norm_eps=1e-6, qkv_bias=True, hidden_act="gelu",
+           initializer_range=0.02)
 QFORMER = dict(hidden_size=96, intermediate_size=384, num_hidden_layers=2, num_attention_heads=4,
                cross_attention_frequency=1, max_position_embeddings=64, layer_norm_eps=1e-12,
                hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, hidden_act="gelu")
 NUM_QUERY_TOKENS = 8
-VIT_LR = 1.5e-3
+VIT_LR = 2e-3
 ITC_DIM = 64
 OPT = dict(hidden_size=128, ffn_dim=512, num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=128,
            word_embed_proj_dim=128, do_layer_norm_before=True, activation_function="relu", dropout=0.0,
            attention_dropout=0.0, layerdrop=0.0, enable_bias=True, tie_word_embeddings=True)
 
 # Step budgets sized for the 40-minute limit on two shared cores (measured: ViT ~0.55 s/step, stage 1 ~0.65 s/step).
-FULL = dict(n_train=20000, vit_steps=900, vit_batch=128, s1_steps=900, s1_batch=64, lm_steps=600,
+FULL = dict(n_train=20000, vit_steps=800, vit_batch=128, s1_steps=800, s1_batch=64, lm_steps=600,
             lm_batch=32, lm_len=64, s2_steps=1500, s2_batch=64)
 QUICK = dict(n_train=2000, vit_steps=60, vit_batch=64, s1_steps=40, s1_batch=32, lm_steps=40, lm_batch=16,
              lm_len=64, s2_steps=40, s2_batch=32)
@@ -119,15 +122,32 @@ def pixels(images: np.ndarray) -> torch.Tensor:
     return (x - mean) / std
 
 
-def make_split(n: int, split: str, seed: int) -> tuple[np.ndarray, list[world.Semantics]]:
+PATCH = VIT["patch_size"]
+# An 8x8 patch is labelled with an object when the object covers at least this fraction of it.
+PATCH_COVER = 0.2
+
+
+def make_split(n: int, split: str, seed: int) -> tuple[np.ndarray, list[world.Semantics], dict[str, torch.Tensor]]:
+    """Renders n scenes; also per-patch labels (colour, shape, size of the covering object, or background)."""
     rng = np.random.default_rng(seed)
-    imgs = np.zeros((n, world.IMAGE_SIZE, world.IMAGE_SIZE, 3), dtype=np.uint8)
+    side = world.IMAGE_SIZE
+    grid = side // PATCH
+    imgs = np.zeros((n, side, side, 3), dtype=np.uint8)
+    labels = {k: np.zeros((n, grid * grid), dtype=np.int64) for k in ("pcolour", "pshape", "psize")}
     sems = []
     for i in range(n):
-        sem, img = world.make_scene(rng, split)
+        sem = world.random_semantics(rng, split)
+        img, masks = world.render(sem, rng, with_masks=True)
         imgs[i] = np.asarray(img)
         sems.append(sem)
-    return imgs, sems
+        cover = np.stack([m.reshape(grid, PATCH, grid, PATCH).mean((1, 3)).reshape(-1) for m in masks])
+        best = cover.argmax(0)
+        on = cover.max(0) >= PATCH_COVER
+        for k, names, attr in (("pcolour", world.COLOUR_NAMES, "colour"), ("pshape", world.SHAPES, "shape"),
+                               ("psize", world.SIZES, "size")):
+            values = np.array([names.index(getattr(o, attr)) for o in sem.objects])
+            labels[k][i] = np.where(on, values[best], len(names))
+    return imgs, sems, {k: torch.from_numpy(v) for k, v in labels.items()}
 
 
 def attribute_targets(sems: list[world.Semantics]) -> dict[str, torch.Tensor]:
@@ -187,45 +207,62 @@ def build_tokenizers(out_dir: str):
 
 # --- 1. ViT pre-training -----------------------------------------------------------------------
 
+PATCH_CLASSES = {"pcolour": 9, "pshape": 7, "psize": 3}
+COLOUR_HEADS = ("colour0", "colour1", "pcolour")
+# Fraction of pre-training pictures shown in greyscale with their colour losses masked: it pushes the
+# ViT towards colour-independent shape features, which is what lets it name unseen colour–shape pairs.
+P_GREY = 0.25
+
+
 class AttributeHeads(nn.Module):
+    """Scene-level heads (count, axis, each object in reading order) and per-patch heads."""
+
     def __init__(self, width: int):
         super().__init__()
         self.trunk = nn.Sequential(nn.Linear(2 * width, 256), nn.GELU())
         self.heads = nn.ModuleDict({k: nn.Linear(256, n) for k, n in HEAD_CLASSES.items()})
+        self.patch_heads = nn.ModuleDict({k: nn.Linear(width, n) for k, n in PATCH_CLASSES.items()})
 
     def forward(self, hidden: torch.Tensor) -> dict[str, torch.Tensor]:
         pooled = torch.cat([hidden[:, 0], hidden[:, 1:].mean(1)], dim=-1)
         h = self.trunk(pooled)
-        return {k: head(h) for k, head in self.heads.items()}
+        out = {k: head(h) for k, head in self.heads.items()}
+        out.update({k: head(hidden[:, 1:]) for k, head in self.patch_heads.items()})  # [B, P, classes]
+        return out
 
 
-def attribute_accuracy(vit, heads, px: torch.Tensor, targets: dict[str, torch.Tensor]) -> dict[str, float]:
+def attribute_accuracy(vit, heads, images: np.ndarray, targets: dict[str, torch.Tensor]) -> dict[str, float]:
     vit.eval()
     heads.eval()
     correct = {k: 0 for k in HEAD_CLASSES}
     allright = 0
     with torch.no_grad():
-        for i in range(0, len(px), 256):
-            out = heads(vit(pixel_values=px[i:i + 256]).last_hidden_state)
+        for i in range(0, len(images), 256):
+            out = heads(vit(pixel_values=pixels(images[i:i + 256])).last_hidden_state)
             ok = None
             for k in HEAD_CLASSES:
                 hit = out[k].argmax(-1) == targets[k][i:i + 256]
                 correct[k] += int(hit.sum())
                 ok = hit if ok is None else ok & hit
             allright += int(ok.sum())
-    res = {k: v / len(px) for k, v in correct.items()}
-    res["all"] = allright / len(px)
+    res = {k: v / len(images) for k, v in correct.items()}
+    res["all"] = allright / len(images)
     return res
 
 
-def train_vit(cfg, px_train, tgt_train, px_eval: dict):
+def greyscale(images: np.ndarray) -> np.ndarray:
+    lum = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return np.repeat(np.clip(lum + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
+
+
+def train_vit(cfg, images, tgt_train, evals: dict):
     from transformers import Blip2VisionConfig, Blip2VisionModel
 
     vit = Blip2VisionModel(Blip2VisionConfig(**VIT))
     heads = AttributeHeads(VIT["hidden_size"])
     params = list(vit.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=VIT_LR, weight_decay=0.05)
-    n = len(px_train)
+    n = len(images)
     g = torch.Generator().manual_seed(SEED + 2)
     t0 = time.time()
     for step in range(cfg["vit_steps"]):
@@ -233,20 +270,30 @@ def train_vit(cfg, px_train, tgt_train, px_eval: dict):
         heads.train()
         set_lr(opt, cosine_lr(step, cfg["vit_steps"], VIT_LR, 100))
         idx = torch.randint(0, n, (cfg["vit_batch"],), generator=g)
-        out = heads(vit(pixel_values=px_train[idx]).last_hidden_state)
-        loss = sum(F.cross_entropy(out[k], tgt_train[k][idx]) for k in HEAD_CLASSES)
+        batch = images[idx.numpy()]
+        grey = torch.rand(len(idx), generator=g) < P_GREY
+        batch[grey.numpy()] = greyscale(batch[grey.numpy()])
+        out = heads(vit(pixel_values=pixels(batch)).last_hidden_state)
+        loss = 0.0
+        for k in list(HEAD_CLASSES) + list(PATCH_CLASSES):
+            logits, target = out[k], tgt_train[k][idx]
+            per = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none")
+            per = per.view(len(idx), -1).mean(1)
+            if k in COLOUR_HEADS:
+                per = per.masked_fill(grey, 0.0)
+            loss = loss + per.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 100 == 0 or step == cfg["vit_steps"] - 1:
             log(f"vit step {step} loss {loss.item():.3f} ({time.time() - t0:.0f}s)")
-        if step % 300 == 299:
-            px, tg = px_eval["heldout (unseen pairs)"]
-            acc = attribute_accuracy(vit, heads, px[:200], {k: v[:200] for k, v in tg.items()})
+        if step % 200 == 199:
+            ims, tg = evals["heldout (unseen pairs)"]
+            acc = attribute_accuracy(vit, heads, ims[:200], {k: v[:200] for k, v in tg.items()})
             log("  heldout attribute accuracy so far: " + " ".join(f"{k}={v:.2f}" for k, v in acc.items()))
-    for name, (px, tg) in px_eval.items():
-        acc = attribute_accuracy(vit, heads, px, tg)
+    for name, (ims, tg) in evals.items():
+        acc = attribute_accuracy(vit, heads, ims, tg)
         log(f"vit attribute accuracy on {name}: " + " ".join(f"{k}={v:.3f}" for k, v in acc.items()))
     vit.eval()
     for p in vit.parameters():
@@ -255,8 +302,9 @@ def train_vit(cfg, px_train, tgt_train, px_eval: dict):
 
 
 @torch.no_grad()
-def vit_features(vit, px: torch.Tensor) -> torch.Tensor:
-    return torch.cat([vit(pixel_values=px[i:i + 512]).last_hidden_state for i in range(0, len(px), 512)])
+def vit_features(vit, images: np.ndarray) -> torch.Tensor:
+    return torch.cat([vit(pixel_values=pixels(images[i:i + 512])).last_hidden_state
+                      for i in range(0, len(images), 512)])
 
 
 # --- 2. Stage 1: ITC + ITM + ITG ----------------------------------------------------------------
@@ -293,6 +341,10 @@ def stage1(cfg, vit, feats: torch.Tensor, sems: list[world.Semantics], bert_tok)
     from transformers import Blip2ForImageTextRetrieval
 
     model = Blip2ForImageTextRetrieval(retrieval_config(len(bert_tok)))
+    # transformers initialises query_tokens to zeros (fine when loading); identical queries would stay identical
+    # under training, so draw them as LAVIS does: normal with std = initializer_range.
+    with torch.no_grad():
+        model.query_tokens.normal_(0.0, model.config.initializer_range)
     model.vision_model.load_state_dict(vit.state_dict())
     for p in model.vision_model.parameters():
         p.requires_grad_(False)
@@ -505,6 +557,24 @@ def image_processor():
                                  image_mean=MEAN, image_std=STD, do_convert_rgb=True)
 
 
+def write_slow_tokenizer_files(opt_dir: str, itm_dir: str) -> None:
+    """vocab.json + merges.txt (OPT) and vocab.txt (BERT), the files published BLIP-2 checkpoints carry.
+
+    transformers 5 saves only tokenizer.json; these are derived from it so that a loader reading either
+    layout gets the same ids (added tokens such as `<image>` and `[DEC]` live in tokenizer.json only)."""
+    tj = json.load(open(os.path.join(opt_dir, "tokenizer.json")))
+    with open(os.path.join(opt_dir, "vocab.json"), "w") as f:
+        json.dump(tj["model"]["vocab"], f, ensure_ascii=False)
+    with open(os.path.join(opt_dir, "merges.txt"), "w") as f:
+        f.write("#version: 0.2\n")
+        for m in tj["model"]["merges"]:
+            f.write((" ".join(m) if isinstance(m, list) else m) + "\n")
+    tj = json.load(open(os.path.join(itm_dir, "tokenizer.json")))
+    with open(os.path.join(itm_dir, "vocab.txt"), "w") as f:
+        for word, _ in sorted(tj["model"]["vocab"].items(), key=lambda kv: kv[1]):
+            f.write(word + "\n")
+
+
 def export(gen_model, ret_model, opt_tok, bert_tok, opt_dir: str, itm_dir: str) -> None:
     from transformers import Blip2Processor, GenerationConfig
 
@@ -520,7 +590,11 @@ def export(gen_model, ret_model, opt_tok, bert_tok, opt_dir: str, itm_dir: str) 
     Blip2Processor(image_processor(), opt_tok, num_query_tokens=NUM_QUERY_TOKENS).save_pretrained(opt_dir)
     ret_model.save_pretrained(itm_dir)
     # Like blip2-itm-vit-g: no num_query_tokens in the processor, so no <image> placeholders are added.
+    # Naming the image token keeps Blip2Processor from adding `<image>` to the BERT vocabulary, where its id
+    # would fall outside the Q-Former's word embeddings.
+    bert_tok.image_token = "<image>"
     Blip2Processor(image_processor(), bert_tok).save_pretrained(itm_dir)
+    write_slow_tokenizer_files(opt_dir, itm_dir)
     for d in (opt_dir, itm_dir):
         # Published checkpoints carry preprocessor_config.json; transformers 5 writes the image-processor
         # settings nested in processor_config.json, so write the stand-alone file too.
@@ -550,18 +624,16 @@ def main() -> None:
     opt_tok, bert_tok, _, corpus = build_tokenizers(model_root)
     log(f"tokenizers: OPT {len(opt_tok)} ids, BERT {len(bert_tok)} ids")
 
-    imgs, sems = make_split(cfg["n_train"], "train", SEED + 10)
-    test_imgs, test_sems = make_split(500, "test", SEED + 11)
-    held_imgs, held_sems = make_split(500, "heldout", SEED + 12)
+    imgs, sems, patch_labels = make_split(cfg["n_train"], "train", SEED + 10)
+    test_imgs, test_sems, _ = make_split(500, "test", SEED + 11)
+    held_imgs, held_sems, _ = make_split(500, "heldout", SEED + 12)
     assert not any((o.colour, o.shape) in world.HELDOUT_PAIRS for s in sems for o in s.objects)
     log(f"rendered {len(imgs)} training scenes ({time.time() - start:.0f}s)")
-    px = pixels(imgs)
 
-    vit = train_vit(cfg, px, attribute_targets(sems),
-                    {"test (seen pairs)": (pixels(test_imgs), attribute_targets(test_sems)),
-                     "heldout (unseen pairs)": (pixels(held_imgs), attribute_targets(held_sems))})
-    feats = vit_features(vit, px)
-    del px
+    vit = train_vit(cfg, imgs, {**attribute_targets(sems), **patch_labels},
+                    {"test (seen pairs)": (test_imgs, attribute_targets(test_sems)),
+                     "heldout (unseen pairs)": (held_imgs, attribute_targets(held_sems))})
+    feats = vit_features(vit, imgs)
     log(f"cached frozen ViT features {tuple(feats.shape)} ({time.time() - start:.0f}s)")
 
     retrieval = stage1(cfg, vit, feats, sems, bert_tok)

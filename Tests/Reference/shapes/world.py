@@ -286,8 +286,11 @@ def _layout(sem: Semantics, rng: np.random.Generator) -> list[tuple[float, float
     return [(b0, a0, r0), (b1, a1, r1)]
 
 
-def render(sem: Semantics, rng: np.random.Generator) -> Image.Image:
-    """Draws the scene as an IMAGE_SIZE x IMAGE_SIZE RGB picture."""
+def render(sem: Semantics, rng: np.random.Generator, with_masks: bool = False):
+    """Draws the scene as an IMAGE_SIZE x IMAGE_SIZE RGB picture.
+
+    With with_masks, also returns one float coverage mask (IMAGE_SIZE x IMAGE_SIZE, 0..1) per object,
+    drawn from the same geometry; the random stream is the same either way."""
     layout = None
     while layout is None:
         layout = _layout(sem, rng)
@@ -296,18 +299,32 @@ def render(sem: Semantics, rng: np.random.Generator) -> Image.Image:
     bg = _background(rng, side)
     canvas = Image.fromarray(np.clip(bg, 0, 255).astype(np.uint8), "RGB")
     draw = ImageDraw.Draw(canvas)
+    masks = []
     for obj, (cx, cy, r) in zip(sem.objects, layout):
         base = np.array(COLOURS[obj.colour], dtype=np.float32)
         col = tuple(int(v) for v in np.clip(base + rng.uniform(-COLOUR_JITTER, COLOUR_JITTER, 3), 0, 255))
         px, py, pr = cx * side, cy * side, r * side
+        mask = Image.new("L", (side, side), 0) if with_masks else None
         if obj.shape == "circle":
-            draw.ellipse([px - pr, py - pr, px + pr, py + pr], fill=col)
+            box = [px - pr, py - pr, px + pr, py + pr]
+            draw.ellipse(box, fill=col)
+            if mask is not None:
+                ImageDraw.Draw(mask).ellipse(box, fill=255)
         else:
             rot = math.radians(rng.uniform(-MAX_ROTATION, MAX_ROTATION))
-            draw.polygon(_polygon(obj.shape, px, py, pr, rot), fill=col)
+            poly = _polygon(obj.shape, px, py, pr, rot)
+            draw.polygon(poly, fill=col)
+            if mask is not None:
+                ImageDraw.Draw(mask).polygon(poly, fill=255)
+        if mask is not None:
+            masks.append(mask)
     if factor > 1:
         canvas = canvas.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX)
-    return canvas
+        masks = [m.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX) for m in masks]
+    if not with_masks:
+        return canvas
+    # A later object is drawn over an earlier one; objects never overlap by construction, so no occlusion.
+    return canvas, [np.asarray(m, dtype=np.float32) / 255.0 for m in masks]
 
 
 def make_scene(rng: np.random.Generator, split: str) -> tuple[Semantics, Image.Image]:
