@@ -32,7 +32,9 @@ from PIL import Image, ImageDraw
 # whole pipeline must train in under 40 minutes on two shared CPU cores.
 IMAGE_SIZE = 48
 
-SHAPES = ["circle", "square", "triangle", "star", "diamond", "cross"]
+# Four clearly distinct outlines: at 48 px a small ViT trained for minutes confuses diamonds with squares and
+# crosses with stars (the drawing code for "diamond" and "cross" stays for a larger future world).
+SHAPES = ["circle", "square", "triangle", "star"]
 SIZES = ["small", "large"]
 # Nominal RGB per colour name; each render jitters it a little.
 COLOURS = {
@@ -53,14 +55,12 @@ HELDOUT_PAIRS = {
     ("red", "star"),
     ("green", "circle"),
     ("blue", "triangle"),
-    ("yellow", "cross"),
-    ("purple", "square"),
-    ("orange", "diamond"),
+    ("yellow", "square"),
 }
 
 # Object diameter as a fraction of the picture side, per size class; the gap between the two
 # ranges keeps "small" and "large" unambiguous.
-SIZE_RANGE = {"small": (0.22, 0.28), "large": (0.38, 0.46)}
+SIZE_RANGE = {"small": (0.26, 0.32), "large": (0.42, 0.5)}
 # Largest rotation, in degrees, applied to a shape; kept well below 45 so a square never turns
 # into a diamond.
 MAX_ROTATION = 18.0
@@ -341,12 +341,19 @@ def attributes(sem: Semantics) -> dict:
     }
 
 
-def caption_corpus(rng: np.random.Generator, n: int) -> list[str]:
-    """Caption text over the whole grammar (all colour–shape pairs), for the language model."""
+def caption_corpus(rng: np.random.Generator, n: int) -> list[list[str]]:
+    """Caption text over the whole grammar (all colour–shape pairs), for the language model.
+
+    Each of the n "documents" is two or three captions of the same scene (paraphrases, often ending with
+    the canonical one), so a language model trained on them learns to carry content from its context,
+    which is what lets a frozen one be steered by the Q-Former's soft prompt."""
     out = []
     for _ in range(n):
         sem = random_semantics(rng, "any")
-        out.append(sem.canonical() if rng.random() < 0.5 else paraphrase(sem, rng))
+        k = 2 + int(rng.integers(2))
+        doc = [paraphrase(sem, rng) for _ in range(k - 1)]
+        doc.append(sem.canonical() if rng.random() < 0.7 else paraphrase(sem, rng))
+        out.append(doc)
     return out
 
 
