@@ -50,7 +50,10 @@ let package = Package(
                 "Blip2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["Resources/DefaultModel/README.md"],
+            // The embedded default model ships next to the binary (`tiaoyu_tiaoyu.resources/DefaultModel`).
+            resources: [.copy("Resources/DefaultModel")]
         ),
 
         // MARK: tests
@@ -62,7 +65,10 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagePipelineTests", dependencies: ["ImagePipeline", "TestSupport"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
+        .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference", "Blip2", "Tokenizers", "ImagePipeline", "Tensors", "TestSupport"]
+        ),
         .testTarget(name: "CommandLineTests", dependencies: ["Inference", "TestSupport"]),
         .testTarget(
             name: "Blip2Tests", dependencies: ["Blip2", "SafeTensors", "Tensors", "ImagePipeline", "TestSupport"]

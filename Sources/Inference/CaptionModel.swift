@@ -79,7 +79,7 @@ public struct CaptionModel: Sendable {
                 let generated = Array(sequence.suffix(count))
                 let stopped = generated.last.map { options.eosTokenIDs.contains($0) } ?? false
                 let text = tokenizer.decode(generated, skipSpecialTokens: true)
-                return Caption(text: text.trimmingCharacters(in: .whitespaces), tokenIDs: generated,
+                return Caption(text: text.trimmingCharacters(in: .whitespacesAndNewlines), tokenIDs: generated,
                                finishReason: stopped ? "stop" : "length")
             }
         }

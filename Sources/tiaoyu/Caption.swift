@@ -9,8 +9,8 @@ struct Caption: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Caption image files offline with a BLIP-2 captioning model directory.")
 
-    @Option(help: "A Blip2ForConditionalGeneration model directory (config.json, safetensors, tokenizer files).")
-    var model: String
+    @Option(help: "A Blip2ForConditionalGeneration model directory (default: the embedded shapes model).")
+    var model: String?
     @Option(help: "Optional prompt, e.g. \"Question: what is shown? Answer:\".")
     var prompt: String?
     @Option(help: "Most tokens to generate (default: the checkpoint's generation config, else 30).")
@@ -43,9 +43,12 @@ struct Caption: ParsableCommand {
     var images: [String]
 
     func run() throws {
+        guard let directory = model ?? ResourceLocator.defaultModelDirectory(DefaultModel.captionName) else {
+            throw ValidationError("the embedded default model was not found; pass --model DIR")
+        }
         let captioner: CaptionModel
         do {
-            captioner = try CaptionModel(directory: model)
+            captioner = try CaptionModel(directory: directory)
         } catch {
             throw ValidationError(error.description)
         }
