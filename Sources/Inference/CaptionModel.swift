@@ -69,7 +69,12 @@ public struct CaptionModel: Sendable {
     /// Captions a batch of preprocessed images ([B, 3, S, S]) with an optional prompt per image.
     public func caption(pixels: Tensor, prompts: [String?], options: GenerationOptions,
                         observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
-        let query = try model.queryOutput(pixels)
+        try caption(queryOutput: try model.queryOutput(pixels), prompts: prompts, options: options, observer: observer)
+    }
+
+    /// Captions a batch of Q-Former query outputs ([B, Q, C]) with an optional prompt per image.
+    public func caption(queryOutput query: Tensor, prompts: [String?], options: GenerationOptions,
+                        observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
         var promptTokenIDs: [[Int]?] = []
         for prompt in prompts { promptTokenIDs.append(try prompt.map { try self.promptIDs($0) }) }
         let output = try model.generate(

@@ -1,0 +1,434 @@
+import Blip2
+import Dispatch
+import Foundation
+import ImagePipeline
+import Tensors
+
+/// The inference engine: the loaded models, one compute thread, a batching stage per pipeline step (images →
+/// vision + Q-Former, texts → text encoder, pairs → ITM, query outputs → caption decoding), the query-token
+/// cache with single-flight, admission (429 before any decoding), deadlines (504) and cancellation.
+///
+/// Every entry point is asynchronous: it returns at once and calls `completion` exactly once, from an engine
+/// thread. Image decoding and tokenizing run on a small worker pool before a request joins a batch.
+public final class Engine: @unchecked Sendable {
+    public let configuration: EngineConfiguration
+    public let retrieval: RetrievalModel?
+    public let captioner: CaptionModel?
+    public let metrics = EngineMetrics()
+    /// Query tokens by image: key = SHA-256 of the bytes + model identity + preprocessing.
+    public let cache: LRUCache<String, CachedImage>
+    let flights = SingleFlight<String, CachedImage>()
+
+    private let compute = ComputeThread(name: "tiaoyu.compute")
+    let workers: OperationQueue
+    private let admissionLock = NSLock()
+    private var inFlight = 0
+    private var drain = DrainRate()
+
+    var retrievalImages: EngineStage<ImageJob>?
+    var captionImages: EngineStage<ImageJob>?
+    var texts: EngineStage<TextJob>?
+    var matches: EngineStage<MatchJob>?
+    var captions: EngineStage<CaptionJob>?
+
+    /// What the cache holds for one image: the decoded size, and the model outputs later requests need.
+    public struct CachedImage: Sendable {
+        public enum Features: Sendable {
+            /// ITC embeddings, query output and vision tokens (for ITM), B = 1.
+            case retrieval(Blip2ImageFeatures)
+            /// The Q-Former query output [1, Q, C] the caption decoder starts from.
+            case caption(Tensor)
+        }
+
+        public var features: Features
+        public var width: Int
+        public var height: Int
+
+        var byteCount: Int {
+            switch features {
+            case .retrieval(let features): return features.byteCount
+            case .caption(let query): return 4 * query.count
+            }
+        }
+    }
+
+    /// Loads each directory by the architecture its `config.json` names: at most one retrieval and one caption
+    /// model. Loading is slow (weights are mapped and checked); call it before the server reports ready.
+    public convenience init(modelDirectories: [String], configuration: EngineConfiguration = EngineConfiguration())
+        throws(ModelLoadError)
+    {
+        var retrieval: RetrievalModel?
+        var captioner: CaptionModel?
+        for directory in modelDirectories {
+            switch try Self.architecture(of: directory) {
+            case Blip2Architecture.imageTextRetrieval.rawValue:
+                guard retrieval == nil else {
+                    throw ModelLoadError(directory: directory, file: "config.json",
+                                         reason: "a second retrieval model; serve one per role")
+                }
+                retrieval = try RetrievalModel(directory: directory, decodeOptions: configuration.decodeOptions)
+            case Blip2Architecture.conditionalGeneration.rawValue:
+                guard captioner == nil else {
+                    throw ModelLoadError(directory: directory, file: "config.json",
+                                         reason: "a second captioning model; serve one per role")
+                }
+                captioner = try CaptionModel(directory: directory, decodeOptions: configuration.decodeOptions)
+            case let other:
+                throw ModelLoadError(directory: directory, file: "config.json",
+                                     reason: "architecture \(other) is not served (want "
+                                        + "Blip2ForImageTextRetrieval or Blip2ForConditionalGeneration)")
+            }
+        }
+        self.init(retrieval: retrieval, captioner: captioner, configuration: configuration)
+    }
+
+    /// An engine over already loaded models.
+    public init(retrieval: RetrievalModel?, captioner: CaptionModel?,
+                configuration: EngineConfiguration = EngineConfiguration()) {
+        self.configuration = configuration
+        self.retrieval = retrieval
+        self.captioner = captioner
+        cache = LRUCache(byteBudget: configuration.cacheBytes)
+        workers = OperationQueue()
+        workers.name = "tiaoyu.preprocess"
+        workers.maxConcurrentOperationCount = max(1, configuration.preprocessThreads)
+        makeStages()
+    }
+
+    /// The first architecture listed in `directory/config.json`.
+    static func architecture(of directory: String) throws(ModelLoadError) -> String {
+        let url = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ModelLoadError(directory: directory, file: "config.json", reason: "missing or unreadable")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let list = object["architectures"] as? [Any], let first = list.first as? String
+        else {
+            throw ModelLoadError(directory: directory, file: "config.json", reason: "no \"architectures\" list")
+        }
+        return first
+    }
+
+    /// Stops the compute thread after the queued batches (tests and shutdown).
+    public func shutdown() { compute.stop() }
+
+    /// The name a model is reported under (its directory's last component).
+    public static func modelName(_ directory: String) -> String {
+        URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
+    }
+
+    // MARK: - admission
+
+    /// Admits a request or refuses it (the queue is full) with a `Retry-After` from queue depth and drain rate.
+    func admit() -> EngineError? {
+        admissionLock.withLock {
+            guard inFlight < configuration.requestQueueCapacity else {
+                metrics.recordRejected()
+                let now = DispatchTime.now().uptimeNanoseconds
+                guard let rate = drain.itemsPerSecond(now: now), rate > 0 else {
+                    return .overloaded(retryAfterSeconds: 1)
+                }
+                let seconds = (Double(inFlight) / rate).rounded(.up)
+                return .overloaded(retryAfterSeconds: Int(min(60, max(1, seconds))))
+            }
+            inFlight += 1
+            return nil
+        }
+    }
+
+    func release() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        admissionLock.withLock {
+            inFlight -= 1
+            drain.record(1, now: now)
+        }
+        metrics.recordCompleted()
+    }
+
+    /// Requests admitted and not yet answered.
+    public var queueDepth: Int { admissionLock.withLock { inFlight } }
+
+    func deadline(_ timeout: Duration?) -> UInt64 {
+        let wanted = timeout ?? configuration.defaultTimeout
+        let capped = min(wanted, configuration.maxTimeout)
+        return DispatchTime.now().uptimeNanoseconds &+ capped.nanosecondCount
+    }
+
+    // MARK: - images
+
+    struct ImageJob: Sendable {
+        var key: String
+        var pixels: Tensor  // [1, 3, S, S]
+        var width: Int
+        var height: Int
+        var cancel: CancelToken
+    }
+
+    /// An image's cached or freshly computed features.
+    struct ImageOutcome: Sendable {
+        var value: CachedImage
+        var info: ImageInfo
+        var cached: Bool
+    }
+
+    /// Hashes, looks up, and on a miss decodes `bytes` and runs them through `stage` (once per key at a time).
+    /// Runs on a worker thread.
+    func image(
+        _ bytes: [UInt8], identity: String, preprocessor: ImagePreprocessor, stage: EngineStage<ImageJob>?,
+        deadline: UInt64, cancel: CancelToken, timing: TimingRecorder,
+        completion: @escaping @Sendable (Result<ImageOutcome, EngineError>) -> Void
+    ) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let sha = SHA256.hex(bytes)
+        let key = identity + "|" + sha
+        if let hit = cache.value(for: key) {
+            timing.cache(hit: true)
+            completion(.success(ImageOutcome(
+                value: hit, info: ImageInfo(sha256: sha, width: hit.width, height: hit.height), cached: true)))
+            return
+        }
+        timing.cache(hit: false)
+        let leads = flights.join(key) { result in
+            switch result {
+            case .success(let value):
+                completion(.success(ImageOutcome(
+                    value: value, info: ImageInfo(sha256: sha, width: value.width, height: value.height),
+                    cached: false)))
+            case .failure(let error):
+                completion(.failure(error as? EngineError ?? .internalError("\(error)")))
+            }
+        }
+        guard leads else { return }
+        guard let stage else {
+            flights.complete(key, with: .failure(EngineError.internalError("no image stage")))
+            return
+        }
+        let job: ImageJob
+        do {
+            let decoded = try ImageDecoder.decode(bytes, options: preprocessor.options)
+            let values = try preprocessor.pixelValues(from: decoded)
+            job = ImageJob(
+                key: key, pixels: Tensor(shape: [1, values.channels, values.height, values.width], scalars: values.values),
+                width: decoded.width, height: decoded.height, cancel: cancel)
+        } catch let error as ImageError {
+            flights.complete(key, with: .failure(EngineError(error)))
+            return
+        } catch {
+            flights.complete(key, with: .failure(EngineError.invalidImage("\(error)")))
+            return
+        }
+        timing.preprocessed(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        guard DispatchTime.now().uptimeNanoseconds < deadline else {
+            metrics.recordExpired()
+            flights.complete(key, with: .failure(EngineError.deadlineExceeded))
+            return
+        }
+        if let seconds = stage.submit(job, deadline: deadline, cancel: cancel) {
+            metrics.recordRejected()
+            flights.complete(key, with: .failure(EngineError.overloaded(retryAfterSeconds: seconds)))
+        }
+    }
+
+    private func makeStages() {
+        let flights = self.flights
+        let cache = self.cache
+        let dropImage: @Sendable (ImageJob, EngineError) -> Void = { job, error in
+            flights.complete(job.key, with: .failure(error))
+        }
+        if let retrieval {
+            retrievalImages = EngineStage(
+                name: "image", configuration: configuration.imageStage, compute: compute, metrics: metrics,
+                isCancelled: { $0.cancel.isCancelled }, drop: dropImage
+            ) { jobs in
+                let pixels = Tensor.concatenate(jobs.map(\.pixels), axis: 0)
+                do {
+                    let features = try retrieval.model.encodeImages(pixels)
+                    for (index, job) in jobs.enumerated() {
+                        let value = CachedImage(features: .retrieval(features.image(index)),
+                                                width: job.width, height: job.height)
+                        cache.insert(value, for: job.key, cost: value.byteCount)
+                        flights.complete(job.key, with: .success(value))
+                    }
+                } catch {
+                    for job in jobs { flights.complete(job.key, with: .failure(EngineError.internalError("\(error)"))) }
+                }
+            }
+            texts = EngineStage(
+                name: "text", configuration: configuration.textStage, compute: compute, metrics: metrics,
+                isCancelled: { $0.cancel.isCancelled }, drop: { job, error in job.done(.failure(error)) }
+            ) { jobs in
+                do {
+                    let batch = try Blip2TokenBatch(sequences: jobs.map(\.ids), padID: retrieval.padID)
+                    let embeds = try retrieval.model.encodeTexts(batch).textEmbeds.scalars  // [T, D]
+                    let d = retrieval.dimension
+                    for (index, job) in jobs.enumerated() {
+                        job.done(.success(Array(embeds[(index * d)..<((index + 1) * d)])))
+                    }
+                } catch {
+                    for job in jobs { job.done(.failure(.internalError("\(error)"))) }
+                }
+            }
+            matches = EngineStage(
+                name: "itm", configuration: configuration.matchStage, compute: compute, metrics: metrics,
+                isCancelled: { $0.cancel.isCancelled }, drop: { job, error in job.done(.failure(error)) }
+            ) { jobs in Self.runMatches(jobs, model: retrieval) }
+        }
+        if let captioner {
+            captionImages = EngineStage(
+                name: "caption_image", configuration: configuration.imageStage, compute: compute, metrics: metrics,
+                isCancelled: { $0.cancel.isCancelled }, drop: dropImage
+            ) { jobs in
+                let pixels = Tensor.concatenate(jobs.map(\.pixels), axis: 0)
+                do {
+                    let query = try captioner.model.queryOutput(pixels)  // [B, Q, C]
+                    for (index, job) in jobs.enumerated() {
+                        let value = CachedImage(features: .caption(query.slice(axis: 0, index..<(index + 1))),
+                                                width: job.width, height: job.height)
+                        cache.insert(value, for: job.key, cost: value.byteCount)
+                        flights.complete(job.key, with: .success(value))
+                    }
+                } catch {
+                    for job in jobs { flights.complete(job.key, with: .failure(EngineError.internalError("\(error)"))) }
+                }
+            }
+            let metrics = self.metrics
+            captions = EngineStage(
+                name: "caption", configuration: configuration.captionStage, compute: compute, metrics: metrics,
+                isCancelled: { $0.cancel.isCancelled }, drop: { job, error in job.done(.failure(error)) }
+            ) { jobs in Self.runCaptions(jobs, model: captioner, metrics: metrics) }
+        }
+    }
+
+    private static func identity(_ directory: String, _ preprocessor: ImagePreprocessor) -> String {
+        "\(directory)|\(preprocessor.config)|\(preprocessor.options)"
+    }
+
+    // MARK: - text
+
+    struct TextJob: Sendable {
+        var ids: [Int]
+        var cancel: CancelToken
+        var done: @Sendable (Result<[Float], EngineError>) -> Void
+    }
+
+    // MARK: - ITM
+
+    struct MatchJob: Sendable {
+        /// One B = 1 feature set per image.
+        var images: [Blip2ImageFeatures]
+        var texts: [[Int]]
+        var cancel: CancelToken
+        /// P(match), image-major.
+        var done: @Sendable (Result<[[Float]], EngineError>) -> Void
+    }
+
+    /// One joint pass over every (image, text) pair of every job in the batch.
+    static func runMatches(_ jobs: [MatchJob], model: RetrievalModel) {
+        var images: [Blip2ImageFeatures] = []
+        var sequences: [[Int]] = []
+        var pairs: [(image: Int, text: Int)] = []
+        for job in jobs {
+            let (imageBase, textBase) = (images.count, sequences.count)
+            images += job.images
+            sequences += job.texts
+            for i in job.images.indices { for t in job.texts.indices { pairs.append((imageBase + i, textBase + t)) } }
+        }
+        do {
+            let batch = try Blip2TokenBatch(sequences: sequences, padID: model.padID)
+            let output = try model.model.match(
+                images: Blip2ImageFeatures.concatenate(images), texts: batch, pairs: pairs)
+            var offset = 0
+            for job in jobs {
+                let t = job.texts.count
+                var rows: [[Float]] = []
+                for _ in job.images {
+                    rows.append(Array(output.probabilityMatch[offset..<(offset + t)]))
+                    offset += t
+                }
+                job.done(.success(rows))
+            }
+        } catch {
+            for job in jobs { job.done(.failure(.internalError("\(error)"))) }
+        }
+    }
+
+    // MARK: - captions
+
+    struct CaptionJob: Sendable {
+        var queryOutput: Tensor  // [1, Q, C]
+        var prompt: String?
+        var options: GenerationOptions
+        var cancel: CancelToken
+        var done: @Sendable (Result<[CaptionModel.Caption], EngineError>) -> Void
+    }
+
+    /// Whole caption requests per `generate` call, grouped by decoding options (one call cannot mix them).
+    /// Sequences do not join a running decode: a later request waits for the next call.
+    static func runCaptions(_ jobs: [CaptionJob], model: CaptionModel, metrics: EngineMetrics) {
+        var groups: [(options: GenerationOptions, jobs: [CaptionJob])] = []
+        for job in jobs {
+            if let index = groups.firstIndex(where: { $0.options == job.options }) {
+                groups[index].jobs.append(job)
+            } else {
+                groups.append((job.options, [job]))
+            }
+        }
+        for group in groups {
+            do {
+                let query = Tensor.concatenate(group.jobs.map(\.queryOutput), axis: 0)
+                let results = try model.caption(
+                    queryOutput: query, prompts: group.jobs.map(\.prompt), options: group.options)
+                for (job, captions) in zip(group.jobs, results) {
+                    metrics.recordGenerated(captions.reduce(0) { $0 + $1.tokenIDs.count })
+                    job.done(.success(captions))
+                }
+            } catch {
+                for job in group.jobs { job.done(.failure(.internalError("\(error)"))) }
+            }
+        }
+    }
+}
+
+/// Collects a request's timing from several threads.
+final class TimingRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var timing = RequestTiming()
+    let started = DispatchTime.now().uptimeNanoseconds
+
+    func cache(hit: Bool) { lock.withLock { if hit { timing.cacheHits += 1 } else { timing.cacheMisses += 1 } } }
+    func preprocessed(seconds: Double) { lock.withLock { timing.preprocessSeconds += seconds } }
+    func batch(_ size: Int) { lock.withLock { timing.batchSize = max(timing.batchSize, size) } }
+
+    var finished: RequestTiming {
+        lock.withLock {
+            var out = timing
+            out.totalSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            return out
+        }
+    }
+}
+
+/// Gathers `count` results from any threads and calls `done` once, with them in order.
+final class Gather<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Value?]
+    private var remaining: Int
+    private let done: @Sendable ([Value]) -> Void
+
+    init(count: Int, done: @escaping @Sendable ([Value]) -> Void) {
+        values = Array(repeating: nil, count: count)
+        remaining = count
+        self.done = done
+        if count == 0 { done([]) }
+    }
+
+    func set(_ index: Int, _ value: Value) {
+        let finished: [Value]? = lock.withLock {
+            guard values.indices.contains(index), values[index] == nil else { return nil }
+            values[index] = value
+            remaining -= 1
+            return remaining == 0 ? values.compactMap { $0 } : nil
+        }
+        if let finished { done(finished) }
+    }
+}

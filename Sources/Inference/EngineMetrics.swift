@@ -1,0 +1,42 @@
+import Foundation
+
+/// The engine's counters: per-stage batch sizes and latencies, admission refusals, expired and cancelled work,
+/// generated tokens. Rendered as Prometheus text by `Engine.prometheusText()`; the API adds that as a collector
+/// to the server's `/metrics`. Thread-safe.
+public final class EngineMetrics: @unchecked Sendable {
+    /// A snapshot for `/info`-style reports and tests.
+    public struct Snapshot: Sendable, Equatable {
+        /// Per stage: batch size → number of batches of that size.
+        public var batchSizes: [String: [Int: Int]] = [:]
+        /// Per stage: total seconds spent running batches.
+        public var stageSeconds: [String: Double] = [:]
+        public var rejected = 0
+        public var expired = 0
+        public var cancelled = 0
+        public var generatedTokens = 0
+        public var completedRequests = 0
+
+        /// The largest batch a stage has run (0 if none).
+        public func largestBatch(_ stage: String) -> Int { batchSizes[stage]?.keys.max() ?? 0 }
+    }
+
+    private let lock = NSLock()
+    private var state = Snapshot()
+
+    init() {}
+
+    public var snapshot: Snapshot { lock.withLock { state } }
+
+    func recordBatch(stage: String, size: Int, seconds: Double) {
+        lock.withLock {
+            state.batchSizes[stage, default: [:]][size, default: 0] += 1
+            state.stageSeconds[stage, default: 0] += seconds
+        }
+    }
+
+    func recordRejected() { lock.withLock { state.rejected += 1 } }
+    func recordExpired() { lock.withLock { state.expired += 1 } }
+    func recordCancelled() { lock.withLock { state.cancelled += 1 } }
+    func recordGenerated(_ tokens: Int) { lock.withLock { state.generatedTokens += tokens } }
+    func recordCompleted() { lock.withLock { state.completedRequests += 1 } }
+}
