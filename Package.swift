@@ -40,6 +40,8 @@ let package = Package(
             dependencies: ["HTTP1", "CZlib", .product(name: "Logging", package: "swift-log")]
         ),
 
+        .target(name: "API", dependencies: ["HTTPServer", "HTTP1", "Inference"]),
+
         // MARK: executable
         .executableTarget(
             name: "tiaoyu",
@@ -62,6 +64,11 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagePipelineTests", dependencies: ["ImagePipeline", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: ["API", "Inference", "Blip2", "HTTPServer", "HTTP1", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "Blip2Tests", dependencies: ["Blip2", "SafeTensors", "Tensors", "ImagePipeline", "TestSupport"]
         ),

@@ -432,3 +432,8 @@ final class Gather<Value: Sendable>: @unchecked Sendable {
         if let finished { done(finished) }
     }
 }
+
+extension Engine {
+    /// Images that waited on an identical image's computation instead of repeating it.
+    public var coalesced: Int { flights.coalesced }
+}
