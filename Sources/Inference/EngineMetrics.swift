@@ -27,11 +27,12 @@ public final class EngineMetrics: @unchecked Sendable {
 
     public var snapshot: Snapshot { lock.withLock { state } }
 
-    func recordBatch(stage: String, size: Int, seconds: Double) {
-        lock.withLock {
-            state.batchSizes[stage, default: [:]][size, default: 0] += 1
-            state.stageSeconds[stage, default: 0] += seconds
-        }
+    func recordBatch(stage: String, size: Int) {
+        lock.withLock { state.batchSizes[stage, default: [:]][size, default: 0] += 1 }
+    }
+
+    func recordStageTime(stage: String, seconds: Double) {
+        lock.withLock { state.stageSeconds[stage, default: 0] += seconds }
     }
 
     func recordRejected() { lock.withLock { state.rejected += 1 } }

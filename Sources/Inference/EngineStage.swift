@@ -116,8 +116,11 @@ final class EngineStage<Item: Sendable>: @unchecked Sendable {
             }
         }
         if !live.isEmpty {
+            // The size is recorded first: answers go out from inside `run`, and a client that reads /metrics
+            // right after its answer must see the batch that served it.
+            metrics.recordBatch(stage: name, size: live.count)
             run(live)
-            metrics.recordBatch(stage: name, size: live.count, seconds: Double(Self.now - started) / 1e9)
+            metrics.recordStageTime(stage: name, seconds: Double(Self.now - started) / 1e9)
         }
         let now = Self.now
         let actions = lock.withLock { scheduler.batchCompleted(count: entries.count, now: now) }
