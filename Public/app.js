@@ -1,4 +1,5 @@
-// Polls the operational endpoints and shows their state.
+// Polls the operational endpoints and shows their state. Paths are relative so the page also works when the
+// server is mounted under a URL prefix (--url-prefix).
 async function show(path, id) {
   const el = document.getElementById(id);
   try {
@@ -12,8 +13,8 @@ async function show(path, id) {
   }
 }
 function refresh() {
-  show("/healthz", "health");
-  show("/readyz", "ready");
+  show("healthz", "health");
+  show("readyz", "ready");
 }
 refresh();
 setInterval(refresh, 5000);

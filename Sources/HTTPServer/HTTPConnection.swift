@@ -8,12 +8,19 @@ import Glibc
 /// one write source and one timer, all on the connection's own serial queue (which targets one of the server's
 /// few I/O queues). Sources are created once and toggled with balanced suspend/resume (P2, P3); the fd is
 /// closed only by the last cancel handler (P1).
+///
+/// With TLS the same sources carry OpenSSL's non-blocking calls: the handshake runs first (bounded by
+/// `tlsHandshakeTimeout`), SSL_read/SSL_write report WANT_READ/WANT_WRITE, which arm the read or write source
+/// whichever call asked, and a graceful close sends close_notify before the TCP half-close.
 final class HTTPConnection: @unchecked Sendable {
     let id: UInt64
     let fd: Int32
     let queue: DispatchQueue
     let remoteAddress: String
+    /// Peer address bytes (4 or 16), for the trusted-proxy check.
+    let peer: [UInt8]
     private unowned let server: HTTPServer
+    private let tls: TLSSession?
     private let clock: any ServerClock
 
     // Confined to `queue`.
@@ -36,15 +43,27 @@ final class HTTPConnection: @unchecked Sendable {
     private var streaming = false
     private var bytesIn = 0
     private var bytesOut = 0
+    /// TLS: still handshaking (HTTP has not started; the timer holds the handshake deadline).
+    private var handshaking = false
+    /// TLS: the first byte has been looked at (a TLS record, or a plain HTTP request sent to the HTTPS port).
+    private var sniffedFirstByte = false
+    /// TLS: a read is waiting for the socket to become writable, or a write for it to become readable.
+    private var readWantsWrite = false
+    private var writeWantsRead = false
+    /// The connection ends without a clean end of stream: no close_notify, so a close-delimited or chunked
+    /// body that was cut short cannot look complete (K3).
+    private var abortive = false
 
     static let queueKey = DispatchSpecificKey<UInt64>()
 
-    init(id: UInt64, fd: Int32, remoteAddress: String, server: HTTPServer, target: DispatchQueue,
+    init(id: UInt64, fd: Int32, remoteAddress: String, peer: [UInt8], server: HTTPServer, target: DispatchQueue,
          clock: any ServerClock) {
         self.id = id
         self.fd = fd
         self.remoteAddress = remoteAddress
+        self.peer = peer
         self.server = server
+        self.tls = server.tls.flatMap { TLSSession(context: $0, fd: fd) }
         self.clock = clock
         self.queue = DispatchQueue(label: "tiaoyu.connection", target: target)
         self.machine = HTTPConnectionStateMachine(configuration: server.configuration, now: clock.now())
@@ -74,7 +93,109 @@ final class HTTPConnection: @unchecked Sendable {
             timer.activate()
             read.activate()
             readSuspended = false
+            if server.tls != nil {
+                guard tls != nil else { return teardown() }  // SSL_new failed: out of memory
+                handshaking = true
+                let deadline = clock.now() &+ server.configuration.tlsHandshakeTimeout.nanoseconds
+                schedule(deadline)
+                return
+            }
             perform(machine.start())
+        }
+    }
+
+    /// Advances the TLS handshake; on completion HTTP starts as on a plain connection.
+    private func continueHandshake() {
+        guard let tls else { return }
+        if !sniffedFirstByte {
+            var first: UInt8 = 0
+            let count = recv(fd, &first, 1, Int32(MSG_PEEK))
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+            sniffedFirstByte = true
+            // A TLS handshake record starts with 0x16; an uppercase letter is an HTTP method (http:// to an
+            // https:// port): say so in plain HTTP, as nginx does, instead of a failed handshake.
+            if count == 1, first >= 0x41, first <= 0x5A { return answerPlainHTTP() }
+        }
+        switch tls.handshake() {
+        case .transferred:
+            handshaking = false
+            setWriteArmed(false)
+            perform(machine.start())
+            readable()  // the first request may have come with the handshake's last flight
+        case .wantRead:
+            setWriteArmed(false)
+        case .wantWrite:
+            setWriteArmed(true)
+        case .endOfStream, .failed:
+            abortive = true
+            teardown()  // a port scan, garbage, an unsupported version or cipher: nothing to answer
+        }
+    }
+
+    /// The one plain-text answer on a TLS port: a 400 naming the mistake, then a close.
+    private func answerPlainHTTP() {
+        let error = HTTPServerError(status: 400, code: "https_required",
+                                    message: "this port speaks HTTPS: use an https:// URL")
+        let requestID = server.generateRequestID()
+        var response = error.response(requestID: requestID)
+        response.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
+        let bytes = ResponseSerializer.complete(response, context: .init(
+            method: .GET, version: .http1_1, closes: true, date: server.dates.current()))
+        server.logProtocolError(error, remote: remoteAddress, requestID: requestID)
+        server.metrics.recordRequest(route: "(protocol)", method: "-", status: error.status, seconds: 0)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        shutdown(fd, Int32(SHUT_WR))
+        // Discard what the client already sent, so the close is a FIN and not a reset that could destroy the
+        // answer before the client reads it (K2, in miniature: the request is small).
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<Self.plainHTTPDiscardReads {
+            guard scratch.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0
+            else { break }
+        }
+        abortive = true
+        teardown()
+    }
+
+    /// Reads of 4 KiB discarded after the plain-HTTP answer: a request head fits in the house limit of 32 KiB.
+    static let plainHTTPDiscardReads = 8
+
+    private func setWriteArmed(_ armed: Bool) {
+        guard let writeSource else { return }
+        if armed, writeSuspended {
+            writeSource.resume()
+            writeSuspended = false
+        } else if !armed, !writeSuspended {
+            writeSource.suspend()
+            writeSuspended = true
+        }
+    }
+
+    /// One non-blocking read from the socket or through TLS.
+    private func transportRead() -> TransportResult {
+        if let tls { return readBuffer.withUnsafeMutableBytes { tls.read(into: $0) } }
+        while true {
+            let count = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 { return .transferred(count) }
+            if count == 0 { return .endOfStream }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wantRead
+            default: return .failed  // ECONNRESET and friends: nothing left to say to this peer
+            }
+        }
+    }
+
+    /// One non-blocking write of `bytes` (a prefix may be taken).
+    private func transportWrite(_ bytes: UnsafeRawBufferPointer) -> TransportResult {
+        if let tls { return tls.write(bytes) }
+        while true {
+            let count = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            if count >= 0 { return .transferred(count) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wantWrite
+            default: return .failed  // EPIPE / ECONNRESET: SIGPIPE is suppressed by MSG_NOSIGNAL (P7)
+            }
         }
     }
 
@@ -82,8 +203,14 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func readable() {
         guard !torndown else { return }
-        let count = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if count > 0 {
+        if handshaking { return continueHandshake() }
+        if writeWantsRead {
+            writeWantsRead = false
+            flush()
+            guard !torndown else { return }
+        }
+        switch transportRead() {
+        case .transferred(let count):
             bytesIn += count
             server.metrics.addBytesIn(count)
             let now = clock.now()
@@ -91,26 +218,46 @@ final class HTTPConnection: @unchecked Sendable {
                 machine.bytesRead(UnsafeRawBufferPointer(rebasing: raw[0..<count]), now: now)
             }
             perform(actions)
-        } else if count == 0 {
+            scheduleBufferedPlaintext()
+        case .endOfStream:
             // The client is gone (or half-closed): queued work for it can be dropped (F8). A handler that still
             // answers gets its response written before the connection closes (F7).
             current?.responder.value?.connectionClosed()
             perform(machine.readEOF(now: clock.now()))
-        } else {
-            switch errno {
-            case EAGAIN, EWOULDBLOCK, EINTR: return
-            default: teardown()  // ECONNRESET and friends: nothing left to say to this peer
-            }
+        case .wantRead:
+            return
+        case .wantWrite:
+            readWantsWrite = true  // TLS: the read must first send (e.g. a key update answer)
+            setWriteArmed(true)
+        case .failed:
+            abortive = true
+            teardown()
         }
+    }
+
+    /// TLS can hold decrypted bytes the socket will not announce again; read them while reading is wanted.
+    private func scheduleBufferedPlaintext() {
+        guard let tls, !torndown, !readSuspended, tls.hasBufferedPlaintext else { return }
+        queue.async { [weak self] in self?.readable() }
     }
 
     private func writable() {
         guard !torndown else { return }
+        if handshaking { return continueHandshake() }
+        if readWantsWrite {
+            readWantsWrite = false
+            readable()
+            guard !torndown else { return }
+        }
         flush()
     }
 
     private func timerFired() {
         guard !torndown else { return }
+        if handshaking {
+            abortive = true
+            return teardown()  // handshake took too long (a silent or trickling client)
+        }
         perform(machine.timerFired(now: clock.now()))
     }
 
@@ -176,8 +323,10 @@ final class HTTPConnection: @unchecked Sendable {
                 if readSuspended, let readSource {
                     readSource.resume()
                     readSuspended = false
+                    scheduleBufferedPlaintext()
                 }
             case .shutdownWrite:
+                tls?.sendCloseNotify()  // TLS's own end of stream first, then TCP's (RFC 8446 §6.1)
                 shutdown(fd, Int32(SHUT_WR))
             case .close:
                 teardown()
@@ -201,18 +350,26 @@ final class HTTPConnection: @unchecked Sendable {
     /// Writes as much queued output as the socket takes; arms the write source for the rest (P6).
     private func flush() {
         var wroteNow = 0
+        var waitForReadable = false
         while outputOffset < output.count {
-            let n = output.withUnsafeBytes { raw in
-                send(fd, raw.baseAddress.map { $0 + outputOffset }, raw.count - outputOffset, Int32(MSG_NOSIGNAL))
+            let result = output.withUnsafeBytes { raw in
+                transportWrite(UnsafeRawBufferPointer(rebasing: raw[outputOffset...]))
             }
-            if n > 0 {
+            if case .transferred(let n) = result, n > 0 {
                 outputOffset += n
                 wroteNow += n
                 continue
             }
-            if n < 0, errno == EINTR { continue }
-            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { break }
-            perform(machine.writeFailed())  // EPIPE / ECONNRESET: SIGPIPE is suppressed by MSG_NOSIGNAL (P7)
+            if result == .wantWrite || result == .transferred(0) { break }
+            if result == .wantRead {
+                // TLS: the write waits for the peer's bytes; the read source (never paused by us for long while
+                // output is pending) calls flush again.
+                writeWantsRead = true
+                waitForReadable = true
+                break
+            }
+            abortive = true
+            perform(machine.writeFailed())
             return
         }
         if wroteNow > 0 {
@@ -232,9 +389,11 @@ final class HTTPConnection: @unchecked Sendable {
                 output.removeFirst(outputOffset)
                 outputOffset = 0
             }
-            if writeSuspended, let writeSource {
-                writeSource.resume()
-                writeSuspended = false
+            setWriteArmed(!waitForReadable)
+            if waitForReadable, readSuspended, let readSource {
+                // The state machine may have paused reading; TLS needs to read to make write progress.
+                readSource.resume()
+                readSuspended = false
             }
         }
         perform(machine.wrote(wroteNow, remaining: remaining, now: clock.now()))
@@ -243,13 +402,22 @@ final class HTTPConnection: @unchecked Sendable {
     // MARK: handlers
 
     private func dispatch(_ received: HTTPConnectionStateMachine.ReceivedRequest) {
-        let request = HTTPServerRequest(
-            head: received.head, body: received.body, requestID: server.requestID(for: received.head),
-            remoteAddress: remoteAddress, receivedAt: received.receivedAt)
+        let (request, mount) = server.makeRequest(
+            received.head, body: received.body, peer: peer, remoteAddress: remoteAddress,
+            receivedAt: received.receivedAt)
         nextToken += 1
         let responder = HTTPResponder(connection: self, requestID: request.requestID, token: nextToken)
         current = (request, Weak(responder), nextToken)
-        server.handle(request, responder: responder)
+        switch mount {
+        case .inside:
+            server.handle(request, responder: responder)
+        case .redirect(let location):
+            // 308 keeps the method; the body says where, for clients that show it.
+            let headers = HTTPHeaders([("Location", location), ("Content-Type", "text/plain; charset=utf-8")])
+            responder.send(HTTPServerResponse(status: 308, headers: headers, body: Array(location.utf8)))
+        case .outside:
+            responder.send(.notFound(request.path))
+        }
     }
 
     /// A responder was released without answering: the handler lost it. Answer 500 rather than hang.
@@ -261,6 +429,7 @@ final class HTTPConnection: @unchecked Sendable {
         let error = HTTPServerError(status: 500, code: "internal_error", message: "the request was not answered")
         if streaming {
             self.current = nil
+            abortive = true
             perform(machine.abort())
         } else {
             complete(error.response(requestID: current.request.requestID), token: token)
@@ -283,7 +452,11 @@ final class HTTPConnection: @unchecked Sendable {
     func startStream(_ response: HTTPServerResponse, token: UInt64) {
         guard !torndown, let current, current.token == token, !streaming else { return }
         streaming = true
-        let finished = server.finish(response, for: current.request, compress: false)
+        var finished = server.finish(response, for: current.request, compress: false)
+        // A proxy in front (nginx) must pass a stream through as it comes, not buffer it (server-sent events).
+        if !finished.headers.contains("X-Accel-Buffering") {
+            finished.headers.add(name: "X-Accel-Buffering", value: "no")
+        }
         let (bytes, chunked) = ResponseSerializer.streamHead(finished, context: .init(
             method: current.request.method, version: current.request.head.version,
             closes: machine.currentResponseCloses, date: server.dates.current()))
@@ -302,6 +475,7 @@ final class HTTPConnection: @unchecked Sendable {
         self.current = nil
         streaming = false
         if abort {
+            abortive = true
             perform(machine.abort())
             return
         }
@@ -318,6 +492,8 @@ final class HTTPConnection: @unchecked Sendable {
     private func teardown() {
         guard !torndown else { return }
         torndown = true
+        // A graceful TLS close (idle timeout, drain, the peer's EOF) says so; an abort must not (K3).
+        if !abortive, outputOffset >= output.count { tls?.sendCloseNotify() }
         if let current {
             current.responder.value?.connectionClosed()
             self.current = nil

@@ -13,6 +13,9 @@ public final class HTTPServer: @unchecked Sendable {
     public let router = HTTPRouter()
     public let metrics = HTTPServerMetrics()
     public var logger: Logger
+    /// Set when the server speaks HTTPS directly (no proxy in front).
+    public let tls: TLSContext?
+    let proxyTrust: ProxyTrust
     let dates = DateCache()
     private let clock: any ServerClock
     private let staticFiles: StaticFiles?
@@ -41,10 +44,13 @@ public final class HTTPServer: @unchecked Sendable {
     /// Ports actually bound (one per listening socket), e.g. to learn the port picked for `port: 0`.
     public private(set) var boundPorts: [Int] = []
 
-    /// Creates a server; nothing is bound until `start()`. `publicDirectory` is served at `/` when given.
-    public init(configuration: HTTPServerConfiguration, publicDirectory: String? = nil,
+    /// Creates a server; nothing is bound until `start()`. `publicDirectory` is served at `/` when given; with
+    /// `tls` every connection speaks HTTPS (handshake first, then HTTP/1.1 inside it).
+    public init(configuration: HTTPServerConfiguration, publicDirectory: String? = nil, tls: TLSContext? = nil,
                 logger: Logger = Logger(label: "tiaoyu.http"), clock: any ServerClock = SystemServerClock()) {
         self.configuration = configuration
+        self.tls = tls
+        self.proxyTrust = ProxyTrust(trustedProxies: configuration.trustedProxies)
         self.logger = logger
         self.clock = clock
         self.staticFiles = publicDirectory.flatMap(StaticFiles.init(root:))
@@ -82,6 +88,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         logger.info("listening", metadata: [
             "host": .string(configuration.host), "ports": .string(boundPorts.map(String.init).joined(separator: ",")),
+            "scheme": .string(tls == nil ? "http" : "https"), "prefix": .string(configuration.urlPrefix.description),
         ])
     }
 
@@ -159,8 +166,8 @@ public final class HTTPServer: @unchecked Sendable {
             }
             Socket.setNoDelay(fd)
             let connection = HTTPConnection(
-                id: id, fd: fd, remoteAddress: Socket.describe(&storage), server: self,
-                target: ioQueues[Int(id % UInt64(ioQueues.count))], clock: clock)
+                id: id, fd: fd, remoteAddress: Socket.describe(&storage), peer: Socket.addressBytes(&storage),
+                server: self, target: ioQueues[Int(id % UInt64(ioQueues.count))], clock: clock)
             lock.withLock { connections[id] = connection }
             metrics.connectionOpened()
             connection.start()
@@ -176,8 +183,13 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func refuse(_ fd: Int32) {
         metrics.connectionRefused()
-        _ = Self.refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        // A TLS client would read plain text as a broken record: it just sees the close.
+        if tls == nil { sendRefusal(fd) }
         Glibc.close(fd)
+    }
+
+    private func sendRefusal(_ fd: Int32) {
+        _ = Self.refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
     }
 
     /// Out of file descriptors (P10): free the spare, accept the waiting client just to refuse it cleanly, take
@@ -276,11 +288,42 @@ public final class HTTPServer: @unchecked Sendable {
     /// Route and method checks for a request that waits on `100-continue`: an error here is the final answer
     /// and the body is never read (H3).
     func preflight(_ head: HTTPRequestHead) -> HTTPServerError? {
-        switch router.resolve(head.method, path: head.path) {
+        let (mounted, mount) = self.mount(head)
+        switch mount {
+        case .inside: break
+        case .redirect: return nil
+        case .outside: return .notFound(head.path)
+        }
+        switch router.resolve(mounted.method, path: mounted.path) {
         case .handler: return nil
         case .methodNotAllowed(let allow): return .methodNotAllowed(allow: allow)
         case .notFound: return .notFound(head.path)
         }
+    }
+
+    /// The head as the routes see it (URL prefix removed) and where the request lands relative to the prefix.
+    func mount(_ head: HTTPRequestHead) -> (HTTPRequestHead, URLPrefix.Mount) {
+        let mount = configuration.urlPrefix.mount(
+            path: head.path, query: head.query, redirectsBarePrefix: head.method == .GET || head.method == .HEAD)
+        guard case .inside(let path) = mount, path != head.path else { return (head, mount) }
+        var mounted = head
+        mounted.path = path
+        return (mounted, mount)
+    }
+
+    /// The complete request handed to handlers: prefix removed, client and scheme resolved through the proxies.
+    func makeRequest(_ received: HTTPRequestHead, body: [UInt8], peer: [UInt8], remoteAddress: String,
+                     receivedAt: UInt64) -> (HTTPServerRequest, URLPrefix.Mount) {
+        let (head, mount) = self.mount(received)
+        let resolution = proxyTrust.resolve(
+            peer: peer, peerText: IPAddressRange.format(IPAddressRange.unmapped(peer)) ?? remoteAddress,
+            headers: received.headers, transportScheme: tls == nil ? "http" : "https")
+        var request = HTTPServerRequest(
+            head: head, body: body, requestID: requestID(for: received), remoteAddress: remoteAddress,
+            receivedAt: receivedAt, clientAddress: resolution.clientAddress, scheme: resolution.scheme,
+            originalPath: received.path)
+        if case .outside = mount { request.isMounted = false }
+        return (request, mount)
     }
 
     /// The server's finishing touches on a handler's response: request id, `Vary`, and gzip when the client
@@ -332,20 +375,22 @@ public final class HTTPServer: @unchecked Sendable {
     func logAccess(_ request: HTTPServerRequest, status: Int, bytes: Int, now: UInt64) {
         let seconds = Double(now &- request.receivedAt) / 1e9
         let route: String
-        switch router.resolve(request.method, path: request.path) {
+        switch request.isMounted ? router.resolve(request.method, path: request.path) : .notFound {
         case .handler(_, let name): route = name
         case .methodNotAllowed: route = request.path
-        case .notFound: route = staticFiles != nil && status < 400 ? "(static)" : "(unmatched)"
+        case .notFound: route = staticFiles != nil && status < 400 && status != 308 ? "(static)" : "(unmatched)"
         }
         metrics.recordRequest(route: route, method: request.method.rawValue, status: status, seconds: seconds)
         logger.info("request", metadata: [
             "request_id": .string(request.requestID),
             "method": .string(request.method.rawValue),
-            "path": .string(String(request.path.prefix(256))),
+            "path": .string(String(request.originalPath.prefix(256))),
             "status": .stringConvertible(status),
             "bytes": .stringConvertible(bytes),
             "duration_ms": .string(String(format: seconds * 1000)),
             "remote": .string(request.remoteAddress),
+            "client": .string(request.clientAddress),
+            "proto": .string(request.scheme),
         ])
     }
 

@@ -41,5 +41,13 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     /// Responses smaller than this are not worth compressing.
     public var gzipMinimumBytes: Int = 1024
 
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (logs show the real client).
+    /// Empty: nobody's, so a client cannot forge its logged address.
+    public var trustedProxies: [IPAddressRange] = []
+    /// Path the server is mounted under behind a proxy ("/tiaoyu"); removed before routing, outside it is 404.
+    public var urlPrefix: URLPrefix = .root
+    /// With TLS: the handshake must finish within this, so silent connections cannot hold descriptors.
+    public var tlsHandshakeTimeout: Duration = .seconds(10)
+
     public init() {}
 }

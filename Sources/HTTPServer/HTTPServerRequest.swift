@@ -10,6 +10,14 @@ public struct HTTPServerRequest: Sendable {
     public var remoteAddress: String
     /// Monotonic nanoseconds when the head was complete; latency is measured from here.
     public var receivedAt: UInt64
+    /// The client's IP: from `X-Forwarded-For` when the peer is a trusted proxy, else the peer's (`ProxyTrust`).
+    public var clientAddress: String
+    /// "https" or "http" as the client used it: `X-Forwarded-Proto` from a trusted proxy, else our transport's.
+    public var scheme: String
+    /// The path as the client sent it; `path` has the URL prefix removed (logs show this one).
+    public var originalPath: String
+    /// False when the path lies outside the URL prefix (answered 404, counted as unmatched).
+    var isMounted = true
 
     public var method: HTTPMethod { head.method }
     public var path: String { head.path }
@@ -17,12 +25,16 @@ public struct HTTPServerRequest: Sendable {
     /// Decoded query parameters in order of appearance.
     public var queryItems: [(String, String)] { head.query.map(HTTPQuery.parse) ?? [] }
 
-    public init(head: HTTPRequestHead, body: [UInt8], requestID: String, remoteAddress: String, receivedAt: UInt64) {
+    public init(head: HTTPRequestHead, body: [UInt8], requestID: String, remoteAddress: String, receivedAt: UInt64,
+                clientAddress: String? = nil, scheme: String = "http", originalPath: String? = nil) {
         self.head = head
         self.body = body
         self.requestID = requestID
         self.remoteAddress = remoteAddress
         self.receivedAt = receivedAt
+        self.clientAddress = clientAddress ?? remoteAddress
+        self.scheme = scheme
+        self.originalPath = originalPath ?? head.path
     }
 }
 

@@ -125,6 +125,23 @@ enum Socket {
         return family == AF_INET6 ? "[\(text)]:\(port)" : "\(text):\(port)"
     }
 
+    /// The 4 (IPv4) or 16 (IPv6) address bytes of an accepted peer; empty for other families (never trusted).
+    static func addressBytes(_ storage: inout sockaddr_storage) -> [UInt8] {
+        let family = Int32(storage.ss_family)
+        return withUnsafePointer(to: &storage) { pointer -> [UInt8] in
+            if family == AF_INET {
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                    withUnsafeBytes(of: sin.pointee.sin_addr) { Array($0) }
+                }
+            } else if family == AF_INET6 {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
+                    withUnsafeBytes(of: sin.pointee.sin6_addr) { Array($0) }
+                }
+            }
+            return []
+        }
+    }
+
     private static func port(of storage: inout sockaddr_storage) -> Int? {
         let family = Int32(storage.ss_family)
         return withUnsafePointer(to: &storage) { pointer -> Int? in

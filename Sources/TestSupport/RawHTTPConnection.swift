@@ -18,7 +18,8 @@ public final class RawHTTPConnection {
     /// Connects to `host` (an IPv4 or IPv6 literal) on `port`.
     public init(port: Int, host: String = "127.0.0.1") throws {
         let isV6 = host.contains(":")
-        fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: servers spawned by the tests must not inherit the test runner's client sockets.
+        fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ConnectError(description: "socket: \(errno)") }
         var rc: Int32
         if isV6 {

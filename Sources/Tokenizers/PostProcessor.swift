@@ -1,6 +1,6 @@
 // The `post_processor` stage of tokenizer.json: wraps encoded texts in special tokens and sets segment ids.
 // Follows huggingface/tokenizers `processors/template.rs`, `processors/bert.rs`, `processors/sequence.rs`.
-// RobertaProcessing and ByteLevel arrive with the byte-level BPE model.
+// RobertaProcessing and ByteLevel have their own files.
 
 /// Adds special tokens around one text or a pair (`[CLS] A [SEP] B [SEP]`).
 public protocol PostProcessor: Sendable {
@@ -14,6 +14,8 @@ public enum PostProcessorType: String, Sendable, CaseIterable {
     case template = "TemplateProcessing"
     case bert = "BertProcessing"
     case sequence = "Sequence"
+    case byteLevel = "ByteLevel"
+    case roberta = "RobertaProcessing"
 }
 
 /// Builds the post-processor a tokenizer.json `post_processor` object describes.
@@ -22,16 +24,17 @@ func makePostProcessor(_ config: StageConfig) throws(TokenizerError) -> any Post
     guard let type = PostProcessorType(rawValue: typeName) else {
         throw .unknownStageType(stage: config.stage, type: typeName)
     }
+    /// A `[token, id]` field (BertProcessing, RobertaProcessing).
+    func pair(_ key: String) throws(TokenizerError) -> TemplateProcessing.SpecialToken {
+        let value = try config.array(key)
+        guard value.count == 2, let token = value[0].stringValue, let id = value[1].intValue else {
+            throw .invalidField(stage: config.stage, field: key, reason: "expected [token, id]")
+        }
+        return .init(ids: [id], tokens: [token])
+    }
     switch type {
     case .template: return try TemplateProcessing(config)
     case .bert:
-        func pair(_ key: String) throws(TokenizerError) -> TemplateProcessing.SpecialToken {
-            let value = try config.array(key)
-            guard value.count == 2, let token = value[0].stringValue, let id = value[1].intValue else {
-                throw .invalidField(stage: config.stage, field: key, reason: "expected [token, id]")
-            }
-            return .init(ids: [id], tokens: [token])
-        }
         return TemplateProcessing.bert(cls: try pair("cls"), sep: try pair("sep"))
     case .sequence:
         var stages: [any PostProcessor] = []
@@ -39,6 +42,13 @@ func makePostProcessor(_ config: StageConfig) throws(TokenizerError) -> any Post
             stages.append(try makePostProcessor(try config.child("processors[\(index)]", element)))
         }
         return SequencePostProcessor(stages: stages)
+    case .byteLevel:
+        return ByteLevelPostProcessor(trimOffsets: try config.bool("trim_offsets", default: true),
+                                      addPrefixSpace: try config.bool("add_prefix_space", default: true))
+    case .roberta:
+        return RobertaProcessing(cls: try pair("cls"), sep: try pair("sep"),
+                                 trimOffsets: try config.bool("trim_offsets", default: true),
+                                 addPrefixSpace: try config.bool("add_prefix_space", default: true))
     }
 }
 

@@ -1,6 +1,6 @@
 // The `pre_tokenizer` stage of tokenizer.json. Follows huggingface/tokenizers `pre_tokenizers/` (bert.rs,
 // whitespace.rs, punctuation.rs, split.rs, metaspace.rs, sequence.rs) and `SplitDelimiterBehavior`.
-// ByteLevel arrives with the byte-level BPE model.
+// ByteLevel (byte_level.rs) is in ByteLevelPreTokenizer.swift.
 
 /// Splits normalized text into the pieces ("words") the model tokenizes one at a time.
 public protocol PreTokenizer: Sendable {
@@ -17,6 +17,7 @@ public enum PreTokenizerType: String, Sendable, CaseIterable {
     case split = "Split"
     case metaspace = "Metaspace"
     case sequence = "Sequence"
+    case byteLevel = "ByteLevel"
 }
 
 /// What happens to a delimiter when text is split on it (tokenizers `SplitDelimiterBehavior`).
@@ -64,6 +65,8 @@ func makePreTokenizer(_ config: StageConfig) throws(TokenizerError) -> any PreTo
             stages.append(try makePreTokenizer(try config.child("pretokenizers[\(index)]", element)))
         }
         return SequencePreTokenizer(stages: stages)
+    case .byteLevel:
+        return try ByteLevelPreTokenizer(config)
     }
 }
 

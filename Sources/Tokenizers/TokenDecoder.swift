@@ -1,7 +1,7 @@
 // The `decoder` stage of tokenizer.json: turns token strings back into text. Follows huggingface/tokenizers
 // `decoders/` (wordpiece.rs, metaspace.rs, strip.rs, fuse.rs, sequence.rs) and `normalizers/replace.rs`:
 // every decoder maps the list of token strings to a new list, and the final text is their concatenation.
-// ByteLevel and ByteFallback arrive with the BPE model.
+// ByteLevel, ByteFallback and BPEDecoder are in ByteLevelDecoder.swift.
 
 /// Rewrites decoded token strings (named so it does not clash with Swift's `Decoder`).
 public protocol TokenDecoder: Sendable {
@@ -16,6 +16,9 @@ public enum TokenDecoderType: String, Sendable, CaseIterable {
     case strip = "Strip"
     case fuse = "Fuse"
     case sequence = "Sequence"
+    case byteLevel = "ByteLevel"
+    case byteFallback = "ByteFallback"
+    case bpe = "BPEDecoder"
 }
 
 /// Builds the decoder a tokenizer.json `decoder` object describes.
@@ -47,6 +50,9 @@ func makeTokenDecoder(_ config: StageConfig) throws(TokenizerError) -> any Token
             stages.append(try makeTokenDecoder(try config.child("decoders[\(index)]", element)))
         }
         return SequenceTokenDecoder(stages: stages)
+    case .byteLevel: return ByteLevelDecoder()
+    case .byteFallback: return ByteFallbackDecoder()
+    case .bpe: return BPEDecoder(suffix: try config.string("suffix", default: "</w>"))
     }
 }
 

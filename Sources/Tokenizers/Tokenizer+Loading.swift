@@ -17,10 +17,16 @@ extension Tokenizer {
     /// no limit. No text model we serve has a context anywhere near 2^24 tokens.
     static let maxCredibleModelLength = 1 << 24
 
-    /// Loads the tokenizer of a checkpoint directory: `tokenizer.json` when present, else `vocab.txt` (BERT).
-    /// `tokenizer_config.json` and the other transformers files are read when present.
+    /// Loads the tokenizer of a checkpoint directory: GPT-2 byte-level BPE as transformers builds it when the
+    /// config names GPT2Tokenizer (or there are only vocab.json + merges.txt, see Tokenizer+GPT2.swift), else
+    /// `tokenizer.json` when present, else `vocab.txt` (BERT). `tokenizer_config.json` and the other transformers
+    /// files are read when present.
     public init(directory: URL) throws(TokenizerError) {
         let config = try Self.readOptional(directory.appendingPathComponent(FileName.tokenizerConfig))
+        if let gpt2 = try Self.gpt2(directory: directory, config: config) {
+            self = gpt2
+            return
+        }
         let tokenizerJSON = directory.appendingPathComponent(FileName.tokenizerJSON)
         if FileManager.default.fileExists(atPath: tokenizerJSON.path) {
             try self.init(tokenizerJSON: try Self.read(tokenizerJSON), config: config)
@@ -61,12 +67,17 @@ extension Tokenizer {
             }
         }
         let settings = try TokenizerConfig(configData)
+        let model = try makeModel(modelConfig)
+        // transformers 5.23 (`TokenizersBackend._decode`) skips clean_up_tokenization_spaces for BPE models, where
+        // it would remove real spaces, unless the config insists.
+        let cleanUpForBPE = try GPT2Settings(configData).cleanUpForBPE
+        let cleanUp = settings.cleanUpTokenizationSpaces && (!(model is BPEModel) || cleanUpForBPE)
         self.init(
             normalizer: normalizer,
             preTokenizer: try stage("pre_tokenizer").map { config throws(TokenizerError) in
                 try makePreTokenizer(config)
             },
-            model: try makeModel(modelConfig),
+            model: model,
             postProcessor: try stage("post_processor").map { config throws(TokenizerError) in
                 try makePostProcessor(config)
             },
@@ -76,7 +87,7 @@ extension Tokenizer {
                 try TruncationParameters(config)
             },
             padding: try stage("padding").map { config throws(TokenizerError) in try PaddingParameters(config) },
-            cleanUpTokenizationSpaces: settings.cleanUpTokenizationSpaces,
+            cleanUpTokenizationSpaces: cleanUp,
             modelMaxLength: settings.modelMaxLength,
             specialTokenNames: settings.specialTokenNames)
     }

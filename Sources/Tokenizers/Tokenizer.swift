@@ -7,7 +7,7 @@
 /// truncation) without touching the shared one.
 ///
 /// ```swift
-/// let tokenizer = try Tokenizer(directory: checkpoint)           // tokenizer.json, else vocab.txt (BERT)
+/// let tokenizer = try Tokenizer(directory: checkpoint)           // GPT-2 BPE, tokenizer.json, or vocab.txt
 /// let batch = try tokenizer.withPadding(tokenizer.padding(to: .batchLongest))
 ///     .encodeBatch(["a photo of a cat", "two dogs"])              // ids, attentionMask, typeIds, offsets
 /// let text = tokenizer.decode(batch[0].ids, skipSpecialTokens: true)

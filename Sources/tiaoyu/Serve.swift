@@ -50,6 +50,19 @@ struct Serve: ParsableCommand {
     var logLevel: String?
     @Option(help: "Log format: text or json (one object per line). [TIAOYU_LOG_FORMAT, text]")
     var logFormat: String?
+    @Option(help: ArgumentHelp(
+        "Reverse proxies (CIDR list) whose X-Forwarded-For/-Proto are believed. [TIAOYU_TRUSTED_PROXIES, none]",
+        valueName: "cidrs"))
+    var trustedProxies: String?
+    @Option(help: "Path the server is mounted under behind a proxy, e.g. /tiaoyu. [TIAOYU_URL_PREFIX, none]")
+    var urlPrefix: String?
+    @Option(help: ArgumentHelp("PEM certificate chain: serve HTTPS directly (with --tls-key). [TIAOYU_TLS_CERT]",
+                               valueName: "path"))
+    var tlsCert: String?
+    @Option(help: ArgumentHelp("PEM private key of --tls-cert. [TIAOYU_TLS_KEY]", valueName: "path"))
+    var tlsKey: String?
+    @Option(help: "Seconds a client gets to finish the TLS handshake. [TIAOYU_TLS_HANDSHAKE_TIMEOUT, 10]")
+    var tlsHandshakeTimeout: Double?
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -89,6 +102,24 @@ struct Serve: ParsableCommand {
                                                            default: configuration.lingerTimeout)
         configuration.drainTimeout = try settings.seconds(drainTimeout, "TIAOYU_DRAIN_TIMEOUT",
                                                           default: configuration.drainTimeout)
+        configuration.tlsHandshakeTimeout = try settings.seconds(
+            tlsHandshakeTimeout, "TIAOYU_TLS_HANDSHAKE_TIMEOUT", default: configuration.tlsHandshakeTimeout)
+        do {
+            configuration.trustedProxies = try IPAddressRange.parseList(
+                settings.value(trustedProxies, "TIAOYU_TRUSTED_PROXIES", default: ""))
+        } catch {
+            throw ValidationError("TIAOYU_TRUSTED_PROXIES / --trusted-proxies: \(error)")
+        }
+        do {
+            configuration.urlPrefix = try URLPrefix(settings.value(urlPrefix, "TIAOYU_URL_PREFIX", default: ""))
+        } catch {
+            throw ValidationError("TIAOYU_URL_PREFIX / --url-prefix: \(error)")
+        }
+        let certificatePath = try settings.value(tlsCert, "TIAOYU_TLS_CERT", default: "")
+        let keyPath = try settings.value(tlsKey, "TIAOYU_TLS_KEY", default: "")
+        guard certificatePath.isEmpty == keyPath.isEmpty else {
+            throw ValidationError("TLS needs both --tls-cert and --tls-key (TIAOYU_TLS_CERT, TIAOYU_TLS_KEY)")
+        }
 
         let level = try settings.value(logLevel, "TIAOYU_LOG_LEVEL", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {
@@ -109,7 +140,17 @@ struct Serve: ParsableCommand {
         let resolvedPublic = publicDirectory.isEmpty ? ResourceLocator.publicDirectory() : publicDirectory
         if resolvedPublic == nil { logger.warning("no Public/ directory found: the web page is not served") }
 
-        let server = HTTPServer(configuration: configuration, publicDirectory: resolvedPublic,
+        var tls: TLSContext?
+        if !certificatePath.isEmpty {
+            do {
+                tls = try TLSContext(certificatePath: certificatePath, keyPath: keyPath)
+            } catch {
+                logger.critical("cannot set up TLS", metadata: ["error": .string(error.description)])
+                throw ExitCode(2)
+            }
+        }
+
+        let server = HTTPServer(configuration: configuration, publicDirectory: resolvedPublic, tls: tls,
                                 logger: Logger(label: "tiaoyu.http"))
         do {
             try server.start()

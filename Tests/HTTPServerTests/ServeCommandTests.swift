@@ -18,14 +18,9 @@ import TestSupport
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tiaoyu")
         }
 
-        init(arguments: [String], environment: [String: String] = [:], prefix: [String] = []) throws {
-            if prefix.isEmpty {
-                process.executableURL = Self.binary
-                process.arguments = ["serve"] + arguments
-            } else {
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = prefix + [Self.binary.path, "serve"] + arguments
-            }
+        init(arguments: [String], environment: [String: String] = [:]) throws {
+            process.executableURL = Self.binary
+            process.arguments = ["serve"] + arguments
             var env = ProcessInfo.processInfo.environment
             for (key, value) in environment { env[key] = value }
             process.environment = env
@@ -118,8 +113,18 @@ import TestSupport
     @Test func runningOutOfDescriptorsRefusesCleanlyWithoutSpinning() throws {
         // P10 / G4: a tiny fd limit; connections past it are refused, the accept loop does not spin, and the
         // server recovers once clients leave.
-        let child = try Child(arguments: ["--port", "0"], prefix: ["prlimit", "--nofile=40:40"])
+        let child = try Child(arguments: ["--port", "0"])
         #expect(child.waitForListening())
+        // Limit the running server to what it has open now plus 24, whatever it inherited or opened at start.
+        let pid = child.process.processIdentifier
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
+        #expect(open > 0)
+        let limit = Process()
+        limit.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        limit.arguments = ["prlimit", "--pid", "\(pid)", "--nofile=\(open + 24):\(open + 24)"]
+        try limit.run()
+        limit.waitUntilExit()
+        #expect(limit.terminationStatus == 0)
         var clients: [RawHTTPConnection] = []
         for _ in 0..<60 {
             if let client = try? RawHTTPConnection(port: child.port) { clients.append(client) }
@@ -134,6 +139,7 @@ import TestSupport
         #expect(!refused.isEmpty)
         clients.removeAll()
         usleep(300_000)
+        #expect(child.process.isRunning, "the server died: \(child.log)")
         let later = try RawHTTPConnection(port: child.port)
         later.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(later.readResponses(1, timeout: 3).map(\.status) == [200])

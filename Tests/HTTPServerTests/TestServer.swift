@@ -16,14 +16,15 @@ final class TestServer: @unchecked Sendable {
             .appendingPathComponent("../../Public").standardized.path
     }()
 
-    init(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in }, publicDirectory: String? = nil) throws {
+    init(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in }, publicDirectory: String? = nil,
+         tls: TLSContext? = nil) throws {
         var configuration = HTTPServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        server = HTTPServer(configuration: configuration, publicDirectory: publicDirectory, logger: logger)
+        server = HTTPServer(configuration: configuration, publicDirectory: publicDirectory, tls: tls, logger: logger)
         let cancelled = self.cancelled
         server.router.add(.POST, "/echo") { request, responder in
             var headers = HTTPHeaders([("Content-Type", "application/octet-stream")])
