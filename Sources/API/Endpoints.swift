@@ -161,10 +161,7 @@ enum Endpoints {
         }
         guard !images.isEmpty else { throw .badRequest("no image: send a file field \"image\", a raw image body, "
                                                        + "or JSON {\"images\": [{\"data\": ...}]}") }
-        if try fields.bool("stream") == true || request.headers["Accept"]?.contains("text/event-stream") == true {
-            throw APIError(status: 400, code: "unsupported",
-                           message: "streaming captions is not available yet; ask without \"stream\"")
-        }
+        let stream = try fields.bool("stream") ?? (request.headers["Accept"]?.contains("text/event-stream") == true)
         var options = CaptionOptions()
         options.maxNewTokens = try fields.int("max_new_tokens")
         options.minNewTokens = try fields.int("min_new_tokens")
@@ -182,8 +179,16 @@ enum Endpoints {
             options.seed = UInt64(seed)
         }
         let plain = wantsPlainText(request.headers["Accept"])
-        let captionRequest = CaptionRequest(images: images, prompt: try fields.string("prompt"), options: options,
+        var captionRequest = CaptionRequest(images: images, prompt: try fields.string("prompt"), options: options,
                                             timeout: try APIRequest.timeout(fields))
+        if stream {
+            let events = CaptionEventStream(responder)
+            captionRequest.onToken = { event in events.token(event) }
+            engine.caption(captionRequest, cancel: API.cancelToken(responder)) { result in
+                events.finish(result.map(captionJSON).mapError(APIError.init))
+            }
+            return
+        }
         engine.caption(captionRequest, cancel: API.cancelToken(responder)) { result in
             API.reply(responder, result, timing: \.timing) { value in
                 guard plain else { return .json(200, captionJSON(value).bytes) }

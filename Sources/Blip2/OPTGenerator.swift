@@ -51,10 +51,15 @@ public struct GenerationObserver {
     public var onToken: ((GenerationToken) -> Void)?
     /// Called once per forward step with the rows it computed.
     public var onStep: ((GenerationStep) -> Void)?
+    /// Asked before each step for every live input (greedy and sampling): true ends that input's sequences
+    /// there (its client left), so the rest of the batch goes on without it. Beam search does not ask.
+    public var shouldStop: ((_ input: Int) -> Bool)?
 
-    public init(onToken: ((GenerationToken) -> Void)? = nil, onStep: ((GenerationStep) -> Void)? = nil) {
+    public init(onToken: ((GenerationToken) -> Void)? = nil, onStep: ((GenerationStep) -> Void)? = nil,
+                shouldStop: ((_ input: Int) -> Bool)? = nil) {
         self.onToken = onToken
         self.onStep = onStep
+        self.shouldStop = shouldStop
     }
 }
 
@@ -193,6 +198,8 @@ public struct OPTGenerator: Sendable {
             var next: [Row] = []
             var nextCaches: [KVCache] = []
             for (slot, var row) in live.enumerated() {
+                // A stopped input leaves like a finished one: no token, its cache released below.
+                if observer.shouldStop?(row.input) == true { continue }
                 var scores = Self.row(logits, row.logitsRow)
                 for p in processors { p.process(&scores, context: row.context) }
                 let token = options.doSample

@@ -191,8 +191,11 @@ extension Engine {
                             return gather.set(index, item)
                         }
                         let base = item
+                        let stream = request.onToken.map { onToken in
+                            CaptionStream(index: index, tokenizer: captioner, onToken: onToken)
+                        }
                         let job = CaptionJob(queryOutput: query, prompt: request.prompt, options: options,
-                                             cancel: cancel) { captions in
+                                             cancel: cancel, onToken: stream.map { $0.token }) { captions in
                             var item = base
                             switch captions {
                             case .success(let captions): item.captions = captions
@@ -212,6 +215,36 @@ extension Engine {
     }
 
     // MARK: - helpers
+
+    /// Turns one image's token stream into text deltas: each sequence's ids so far are decoded whole and the
+    /// new suffix is sent (byte-level BPE can split a character over tokens, so per-token decoding would not do).
+    final class CaptionStream: @unchecked Sendable {
+        let index: Int
+        let captioner: CaptionModel
+        let onToken: @Sendable (CaptionStreamEvent) -> Void
+        private var tokens: [Int: [Int]] = [:]
+        private var texts: [Int: String] = [:]
+
+        init(index: Int, tokenizer: CaptionModel, onToken: @escaping @Sendable (CaptionStreamEvent) -> Void) {
+            self.index = index
+            self.captioner = tokenizer
+            self.onToken = onToken
+        }
+
+        /// On the compute thread only (so no lock).
+        func token(_ sequence: Int, _ id: Int) {
+            tokens[sequence, default: []].append(id)
+            let text = captioner.tokenizer.decode(tokens[sequence] ?? [], skipSpecialTokens: true)
+            let previous = texts[sequence] ?? ""
+            // A trailing U+FFFD is a character whose bytes have not all arrived: hold it back until they have.
+            var delta = ""
+            if !text.hasSuffix("\u{FFFD}"), text.hasPrefix(previous) {
+                delta = String(text.dropFirst(previous.count))
+                texts[sequence] = text
+            }
+            onToken(CaptionStreamEvent(index: index, sequence: sequence, tokenID: id, delta: delta))
+        }
+    }
 
     enum Part: Sendable {
         case image(ImageOutcome)

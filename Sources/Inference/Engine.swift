@@ -359,6 +359,8 @@ public final class Engine: @unchecked Sendable {
         var prompt: String?
         var options: GenerationOptions
         var cancel: CancelToken
+        /// Streaming: each chosen token as (sequence, token id).
+        var onToken: (@Sendable (_ sequence: Int, _ token: Int) -> Void)?
         var done: @Sendable (Result<[CaptionModel.Caption], EngineError>) -> Void
     }
 
@@ -376,11 +378,21 @@ public final class Engine: @unchecked Sendable {
         for group in groups {
             do {
                 let query = Tensor.concatenate(group.jobs.map(\.queryOutput), axis: 0)
+                let jobs = group.jobs
+                // A job whose client left stops decoding at the next step; the others go on.
+                let observer = GenerationObserver(
+                    onToken: { token in jobs[token.input].onToken?(token.sequence, token.token) },
+                    shouldStop: { input in jobs[input].cancel.isCancelled })
                 let results = try model.caption(
-                    queryOutput: query, prompts: group.jobs.map(\.prompt), options: group.options)
-                for (job, captions) in zip(group.jobs, results) {
+                    queryOutput: query, prompts: jobs.map(\.prompt), options: group.options, observer: observer)
+                for (job, captions) in zip(jobs, results) {
                     metrics.recordGenerated(captions.reduce(0) { $0 + $1.tokenIDs.count })
-                    job.done(.success(captions))
+                    if job.cancel.isCancelled {
+                        metrics.recordCancelled()
+                        job.done(.failure(.cancelled))
+                    } else {
+                        job.done(.success(captions))
+                    }
                 }
             } catch {
                 for job in group.jobs { job.done(.failure(.internalError("\(error)"))) }

@@ -105,12 +105,26 @@ public struct CaptionOptions: Sendable, Equatable {
     public init() {}
 }
 
+/// One generated token of a streamed caption.
+public struct CaptionStreamEvent: Sendable, Equatable {
+    /// Which image of the request.
+    public var index: Int
+    /// Which of its `num_captions` sequences.
+    public var sequence: Int
+    public var tokenID: Int
+    /// The text this token adds to the sequence's caption (may be empty while a character is incomplete).
+    public var delta: String
+}
+
 /// A `/caption` call.
 public struct CaptionRequest: Sendable {
     public var images: [[UInt8]]
     public var prompt: String?
     public var options: CaptionOptions
     public var timeout: Duration?
+    /// Called from the compute thread as each token is chosen (greedy and sampling; beam search reports a
+    /// beam's tokens when the search ends). Keep it short: the batch waits for it.
+    public var onToken: (@Sendable (CaptionStreamEvent) -> Void)?
 
     public init(images: [[UInt8]], prompt: String? = nil, options: CaptionOptions = CaptionOptions(),
                 timeout: Duration? = nil) {

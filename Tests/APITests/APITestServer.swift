@@ -32,10 +32,12 @@ final class APITestServer: @unchecked Sendable {
     let engine: Engine
     let port: Int
 
-    init(_ configure: (inout EngineConfiguration) -> Void = { _ in }) throws {
+    /// A server over the tiny retrieval model, or over `captioner` alone when one is given.
+    init(captioner: CaptionModel? = nil, _ configure: (inout EngineConfiguration) -> Void = { _ in }) throws {
         var configuration = EngineConfiguration()
         configure(&configuration)
-        engine = Engine(retrieval: try APIFixtures.retrieval.get(), captioner: nil, configuration: configuration)
+        engine = Engine(retrieval: captioner == nil ? try APIFixtures.retrieval.get() : nil, captioner: captioner,
+                        configuration: configuration)
         var http = HTTPServerConfiguration()
         http.host = "127.0.0.1"
         http.port = 0

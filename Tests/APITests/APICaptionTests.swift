@@ -1,0 +1,122 @@
+import API
+import Blip2
+import Foundation
+import Inference
+import Tensors
+import Testing
+import TestSupport
+
+/// The tiny OPT captioning fixture with a preprocessor config added (the fixture has none): the vision tower's
+/// `image_size`, and BLIP's mean, std and bicubic resize as the retrieval fixture's preprocessor has them.
+enum CaptionFixture {
+    static let model: Result<CaptionModel, any Error> = Result {
+        let source = APIFixtures.root.appendingPathComponent("opt/tiny-pre/model")
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("tiaoyu-api-caption-\(getpid())/model")
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file),
+                                             to: directory.appendingPathComponent(file))
+        }
+        let config = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("config.json"))) as? [String: Any]
+        let side = (config?["vision_config"] as? [String: Any])?["image_size"] as? Int ?? 224
+        let retrievalPreprocessor = APIFixtures.root.appendingPathComponent("blip2/tiny-a/model/preprocessor_config.json")
+        var preprocessor = try JSONSerialization.jsonObject(with: Data(contentsOf: retrievalPreprocessor))
+            as? [String: Any] ?? [:]
+        preprocessor["size"] = ["height": side, "width": side]
+        try JSONSerialization.data(withJSONObject: preprocessor)
+            .write(to: directory.appendingPathComponent("preprocessor_config.json"))
+        return try CaptionModel(directory: directory.path)
+    }
+
+    /// Offline captions of one image with the checkpoint's defaults and `maxNewTokens`.
+    static func offline(_ image: String, maxNewTokens: Int) throws -> [CaptionModel.Caption] {
+        let captioner = try model.get()
+        var options = captioner.model.defaultOptions(promptLength: 1)
+        options.maxNewTokens = maxNewTokens
+        let pixels = try captioner.pixels(from: try APIFixtures.image(image))
+        return try captioner.caption(pixels: pixels, prompts: [nil], options: options)[0]
+    }
+}
+
+@Suite("/caption over loopback with the tiny OPT model", .serialized)
+struct APICaptionTests {
+    static func server(_ configure: (inout EngineConfiguration) -> Void = { _ in }) throws -> APITestServer {
+        try APITestServer(captioner: try CaptionFixture.model.get(), configure)
+    }
+
+    @Test("JSON captions equal the offline captions, per image, with image info")
+    func captionsMatchOffline() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let names = ["landscape.png", "portrait.png"]
+        let response = try server.postJSON("/caption", [
+            "images": try names.map { imageField(try APIFixtures.image($0)) }, "max_new_tokens": 6])
+        #expect(response.status == 200, "\(response.text)")
+        let json = try response.json()
+        #expect(json["object"] as? String == "caption.list")
+        let data = try #require(json["data"] as? [[String: Any]])
+        #expect(data.count == 2)
+        for (index, name) in names.enumerated() {
+            let expected = try CaptionFixture.offline(name, maxNewTokens: 6)
+            let captions = try #require(data[index]["captions"] as? [[String: Any]])
+            #expect(captions.first?["text"] as? String == expected.first?.text)
+            #expect(captions.first?["token_ids"] as? [Int] == expected.first?.tokenIDs)
+            #expect(captions.first?["finish_reason"] as? String == expected.first?.finishReason)
+            #expect(((data[index]["image"] as? [String: Any])?["sha256"] as? String)?.count == 64)
+        }
+    }
+
+    @Test("Accept: text/plain returns just the caption text")
+    func plainText() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let response = try server.post("/caption?max_new_tokens=4", contentType: "image/png",
+                                       body: try APIFixtures.image("portrait.png"), headers: [("Accept", "text/plain")])
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type")?.hasPrefix("text/plain") == true)
+        let expected = try CaptionFixture.offline("portrait.png", maxNewTokens: 4)
+        #expect(response.text == (expected.first?.text ?? "") + "\n")
+    }
+
+    @Test("stream: true sends one token event per token, then the whole answer, then [DONE]")
+    func streaming() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let response = try server.postJSON("/caption", [
+            "images": [imageField(try APIFixtures.image("landscape.png"))], "max_new_tokens": 5, "stream": true])
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "text/event-stream")
+        let expected = try #require(try CaptionFixture.offline("landscape.png", maxNewTokens: 5).first)
+        let events = response.text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        let tokens = events.filter { $0.hasPrefix("event: token") }
+        #expect(tokens.count == expected.tokenIDs.count)
+        let texts = try tokens.map { event -> String in
+            let data = String(event.split(separator: "\n")[1].dropFirst("data: ".count))
+            let json = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]
+            return json?["text"] as? String ?? ""
+        }
+        // Deltas hold back an incomplete UTF-8 character; only a caption that ends inside one can differ.
+        let streamed = texts.joined().trimmingCharacters(in: .whitespaces)
+        #expect(expected.text.hasSuffix("\u{FFFD}") ? expected.text.hasPrefix(streamed) : streamed == expected.text,
+                "streamed \(streamed.debugDescription), expected \(expected.text.debugDescription)")
+        #expect(events.contains { $0.hasPrefix("event: done") })
+        #expect(events.last == "data: [DONE]")
+    }
+
+    @Test("a caption request with a bad option is 400 and the server keeps captioning")
+    func badOption() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let png = try APIFixtures.image("portrait.png")
+        let bad = try server.postJSON("/caption", ["images": [imageField(png)], "num_beams": 0])
+        #expect(bad.status == 400, "\(bad.text)")
+        let typed = try server.postJSON("/caption", ["images": [imageField(png)], "max_new_tokens": "5"])
+        #expect(typed.status == 400)
+        #expect(typed.text.contains("max_new_tokens must be"))
+        #expect(try server.postJSON("/caption", ["images": [imageField(png)], "max_new_tokens": 2]).status == 200)
+        #expect(try server.postJSON("/embed", ["inputs": [["text": "a"]]]).status == 404)
+    }
+}
