@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
         .testTarget(
             name: "APITests",
-            dependencies: ["API", "Inference", "Blip2", "HTTPServer", "HTTP1", "TestSupport",
+            dependencies: ["API", "Inference", "Blip2", "ImagePipeline", "HTTPServer", "HTTP1", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(

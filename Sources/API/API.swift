@@ -4,11 +4,24 @@ import HTTP1
 import HTTPServer
 import Inference
 
-/// The HTTP face of the engine: `/caption`, `/embed`, `/match`, `/info`, `/v1/models`, and the engine's
-/// metrics on `/metrics`. Bodies are parsed off the connection queues; every engine error becomes HTTP here.
+/// The HTTP face of the engine: `/caption`, `/embed`, `/match`, `/v1/embeddings`, `/info`, `/v1/models`,
+/// `/openapi.json`, and the engine's metrics on `/metrics`. Bodies are parsed off the connection queues; every
+/// engine error becomes HTTP here.
 public enum API {
-    /// Registers the routes on `server` and the engine's metrics collector.
+    /// Registers the routes on `server` and the engine's metrics collector, then warms the engine up and marks
+    /// the server ready (unless something else changed its readiness meanwhile, e.g. a drain).
     public static func install(on server: HTTPServer, engine: Engine) {
+        defer {
+            engine.warmUp { [weak server] result in
+                guard let server else { return }
+                switch result {
+                case .success:
+                    if server.readiness == .loading { server.readiness = .ready }
+                case .failure(let error):
+                    server.logger.error("warm-up failed", metadata: ["error": .string(error.description)])
+                }
+            }
+        }
         let queue = DispatchQueue(label: "tiaoyu.api", attributes: .concurrent)
         func route(_ path: String, _ handle: @escaping @Sendable (HTTPServerRequest, HTTPResponder) throws(APIError)
             -> Void) {
@@ -26,23 +39,32 @@ public enum API {
                 }
             }
         }
-        route("/embed") { request, responder throws(APIError) in
-            try Endpoints.embed(request, responder: responder, engine: engine)
+        for (path, handler) in postRoutes {
+            route(path) { request, responder throws(APIError) in try handler(request, responder, engine) }
         }
-        route("/match") { request, responder throws(APIError) in
-            try Endpoints.match(request, responder: responder, engine: engine)
-        }
-        route("/caption") { request, responder throws(APIError) in
-            try Endpoints.caption(request, responder: responder, engine: engine)
-        }
-        server.router.add(.GET, "/info") { _, responder in
-            responder.send(.json(200, Endpoints.info(engine).bytes))
-        }
-        server.router.add(.GET, "/v1/models") { _, responder in
-            responder.send(.json(200, Endpoints.models(engine).bytes))
+        for (path, document) in getRoutes {
+            server.router.add(.GET, path) { _, responder in responder.send(.json(200, document(engine).bytes)) }
         }
         server.metrics.addCollector { Endpoints.prometheus(engine) }
     }
+
+    typealias PostHandler = @Sendable (HTTPServerRequest, HTTPResponder, Engine) throws(APIError) -> Void
+
+    /// The inference routes, by path. `install` registers exactly these (and `getRoutes`), so the OpenAPI test
+    /// can check that every one is documented.
+    static let postRoutes: [(String, PostHandler)] = [
+        ("/caption", Endpoints.caption),
+        ("/embed", Endpoints.embed),
+        ("/match", Endpoints.match),
+        ("/v1/embeddings", Endpoints.openAIEmbeddings),
+    ]
+
+    /// The GET documents this target serves (health, readiness and metrics are the HTTP server's own).
+    static let getRoutes: [(String, @Sendable (Engine) -> JSON)] = [
+        ("/info", Endpoints.info),
+        ("/v1/models", Endpoints.models),
+        ("/openapi.json", { _ in OpenAPIDocument.document }),
+    ]
 
     /// A cancel token tied to the client's connection.
     static func cancelToken(_ responder: HTTPResponder) -> CancelToken {

@@ -47,8 +47,18 @@ extension Engine {
                 }
             case .text(let text):
                 workers.addOperation { [self] in
-                    embedText(text, retrieval: retrieval, deadline: deadline, cancel: cancel) { result in
-                        var item = EmbedItem(index: index, modality: "text")
+                    var item = EmbedItem(index: index, modality: "text")
+                    let ids: [Int]
+                    do throws(EngineError) {
+                        ids = try textIDs(text, retrieval: retrieval)
+                    } catch {
+                        item.error = error
+                        return gather.set(index, item)
+                    }
+                    item.tokenCount = ids.count
+                    let base = item
+                    embedText(ids: ids, deadline: deadline, cancel: cancel) { result in
+                        var item = base
                         switch result {
                         case .success(let vector): item.embedding = [vector]
                         case .failure(let error): item.error = error
@@ -136,7 +146,7 @@ extension Engine {
             workers.addOperation { [self] in
                 let ids: [Int]
                 do throws(EngineError) {
-                    ids = try retrieval.textIDs(text)
+                    ids = try textIDs(text, retrieval: retrieval)
                 } catch {
                     return gather.set(imageCount + index, .failure(error))
                 }
@@ -270,17 +280,13 @@ extension Engine {
         return errors.first ?? nil
     }
 
-    private func embedText(_ text: String, retrieval: RetrievalModel, deadline: UInt64, cancel: CancelToken,
-                           completion: @escaping @Sendable (Result<[Float], EngineError>) -> Void) {
+    /// Token ids of a text, refused when too long in characters (before tokenizing) or tokens.
+    private func textIDs(_ text: String, retrieval: RetrievalModel) throws(EngineError) -> [Int] {
         guard text.count <= configuration.maxTextCharacters else {
-            return completion(.failure(.tooLarge(
-                "text has \(text.count) characters, more than the limit of \(configuration.maxTextCharacters)")))
+            throw .tooLarge("text has \(text.count) characters, more than the limit of "
+                + "\(configuration.maxTextCharacters)")
         }
-        do {
-            embedText(ids: try retrieval.textIDs(text), deadline: deadline, cancel: cancel, completion: completion)
-        } catch {
-            completion(.failure(error))
-        }
+        return try retrieval.textIDs(text)
     }
 
     private func embedText(ids: [Int], deadline: UInt64, cancel: CancelToken,

@@ -449,3 +449,34 @@ extension Engine {
     /// Images that waited on an identical image's computation instead of repeating it.
     public var coalesced: Int { flights.coalesced }
 }
+
+extension Engine {
+    /// Runs one small batch through every loaded model on the compute thread (first-touch of the weights, BLAS
+    /// buffers), then calls `completion`; `/readyz` should report ready only after it.
+    public func warmUp(completion: @escaping @Sendable (Result<Void, EngineError>) -> Void) {
+        let (retrieval, captioner) = (self.retrieval, self.captioner)
+        compute.submit {
+            do {
+                if let retrieval {
+                    let size = retrieval.preprocessor.config.size
+                    _ = try retrieval.model.encodeImages(Tensor(zeros: [1, 3, size.height, size.width]))
+                    let batch = try Blip2TokenBatch(sequences: [try retrieval.textIDs("warm up")], padID: retrieval.padID)
+                    _ = try retrieval.model.encodeTexts(batch)
+                }
+                if let captioner {
+                    let size = captioner.preprocessor.config.size
+                    var options = captioner.model.defaultOptions(promptLength: 1)
+                    options.maxNewTokens = 1
+                    options.minNewTokens = 0
+                    options.numBeams = 1
+                    options.numReturnSequences = 1
+                    _ = try captioner.caption(pixels: Tensor(zeros: [1, 3, size.height, size.width]), prompts: [nil],
+                                              options: options)
+                }
+                completion(.success(()))
+            } catch {
+                completion(.failure(.internalError("warm-up failed: \(error)")))
+            }
+        }
+    }
+}

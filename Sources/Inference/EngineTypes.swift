@@ -47,6 +47,8 @@ public struct EmbedItem: Sendable {
     public var modality: String
     /// Unit vectors of width D: one row (pooled image, text) or Q rows (image tokens).
     public var embedding: [[Float]] = []
+    /// Tokens of a text input ([CLS] and [SEP] included), for usage reports; 0 for images.
+    public var tokenCount = 0
     public var cached = false
     public var image: ImageInfo?
     public var error: EngineError?

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import HTTP1
 import HTTPServer
+import ImagePipeline
 import Inference
 import Logging
 import Tensors
@@ -33,11 +34,17 @@ final class APITestServer: @unchecked Sendable {
     let port: Int
 
     /// A server over the tiny retrieval model, or over `captioner` alone when one is given.
-    init(captioner: CaptionModel? = nil, _ configure: (inout EngineConfiguration) -> Void = { _ in }) throws {
+    /// `markReady: false` leaves readiness to the API's warm-up.
+    init(captioner: CaptionModel? = nil, markReady: Bool = true,
+         _ configure: (inout EngineConfiguration) -> Void = { _ in }) throws {
         var configuration = EngineConfiguration()
         configure(&configuration)
-        engine = Engine(retrieval: captioner == nil ? try APIFixtures.retrieval.get() : nil, captioner: captioner,
-                        configuration: configuration)
+        var retrieval = captioner == nil ? try APIFixtures.retrieval.get() : nil
+        if configuration.decodeOptions != DecodeOptions() {
+            retrieval = try RetrievalModel(directory: APIFixtures.retrievalDirectory,
+                                           decodeOptions: configuration.decodeOptions)
+        }
+        engine = Engine(retrieval: retrieval, captioner: captioner, configuration: configuration)
         var http = HTTPServerConfiguration()
         http.host = "127.0.0.1"
         http.port = 0
@@ -48,7 +55,7 @@ final class APITestServer: @unchecked Sendable {
         try server.start()
         guard let port = server.boundPorts.first else { throw TestServerError.noPort }
         self.port = port
-        server.readiness = .ready
+        if markReady { server.readiness = .ready }
     }
 
     deinit { engine.shutdown() }
