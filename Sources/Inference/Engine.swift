@@ -235,10 +235,14 @@ public final class Engine: @unchecked Sendable {
         let dropImage: @Sendable (ImageJob, EngineError) -> Void = { job, error in
             flights.complete(job.key, with: .failure(error))
         }
+        // An image is abandoned only when its leader's client left and no other request coalesced onto it.
+        let imageAbandoned: @Sendable (ImageJob) -> Bool = { job in
+            job.cancel.isCancelled && flights.waiterCount(job.key) <= 1
+        }
         if let retrieval {
             retrievalImages = EngineStage(
                 name: "image", configuration: configuration.imageStage, compute: compute, metrics: metrics,
-                isCancelled: { $0.cancel.isCancelled }, drop: dropImage
+                isCancelled: imageAbandoned, drop: dropImage
             ) { jobs in
                 let pixels = Tensor.concatenate(jobs.map(\.pixels), axis: 0)
                 do {
@@ -276,7 +280,7 @@ public final class Engine: @unchecked Sendable {
         if let captioner {
             captionImages = EngineStage(
                 name: "caption_image", configuration: configuration.imageStage, compute: compute, metrics: metrics,
-                isCancelled: { $0.cancel.isCancelled }, drop: dropImage
+                isCancelled: imageAbandoned, drop: dropImage
             ) { jobs in
                 let pixels = Tensor.concatenate(jobs.map(\.pixels), axis: 0)
                 do {

@@ -50,7 +50,11 @@ final class EngineStage<Item: Sendable>: @unchecked Sendable {
             return seconds
         case .queued(let ticket):
             perform(actions)
-            cancel.onCancel { [weak self] in self?.cancel(ticket, item: item) }
+            let isCancelled = self.isCancelled
+            cancel.onCancel { [weak self] in
+                // The item may still be wanted by someone else (an image other requests coalesced onto).
+                if isCancelled(item) { self?.cancel(ticket, item: item) }
+            }
             return nil
         }
     }

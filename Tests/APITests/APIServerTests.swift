@@ -199,4 +199,21 @@ struct APIServerTests {
         #expect(server.engine.metrics.snapshot.batchSizes["image"] == nil)
         #expect(server.engine.queueDepth == 0)
     }
+
+    @Test("when the first client of a shared image leaves, a client waiting on the same image is still served")
+    func coalescedSurvivesLeaderCancel() throws {
+        let server = try APITestServer { $0.imageStage.maxBatchWait = .milliseconds(400) }
+        defer { server.stop() }
+        let body = [UInt8](try JSONSerialization.data(withJSONObject: [
+            "inputs": [["image": imageField(try APIFixtures.image("landscape.png"))]]]))
+        let leader = try server.send("/embed", contentType: "application/json", body: body)
+        Thread.sleep(forTimeInterval: 0.05)
+        let follower = try server.send("/embed", contentType: "application/json", body: body)
+        Thread.sleep(forTimeInterval: 0.05)
+        shutdown(leader.fd, Int32(SHUT_RDWR))
+        let response = try #require(follower.readResponses(1, timeout: 20).first)
+        #expect(response.status == 200, "\(response.text)")
+        #expect(server.engine.coalesced == 1)
+        #expect(server.engine.metrics.snapshot.batchSizes["image"] == [1: 1])
+    }
 }
