@@ -86,10 +86,20 @@ public enum API {
         }
     }
 
+    /// `Server-Timing`: queue (waiting for a batch), decode (image decoding and tokenizing), one entry per model
+    /// stage (`image` = vision + Q-Former, `text`, `itm`, `lm` = caption decoding), total, batch size, cache.
     static func serverTiming(_ t: RequestTiming) -> String {
         func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }
-        let queueAndCompute = max(0, t.totalSeconds - t.preprocessSeconds)
-        return "decode;dur=\(ms(t.preprocessSeconds)), compute;dur=\(ms(queueAndCompute)), "
-            + "total;dur=\(ms(t.totalSeconds)), cache;desc=\"hit=\(t.cacheHits) miss=\(t.cacheMisses)\""
+        let names = ["image": "image", "text": "text", "itm": "itm", "caption": "lm"]
+        let computed = t.stageSeconds.values.reduce(0, +)
+        var parts = ["queue;dur=\(ms(max(0, t.totalSeconds - t.preprocessSeconds - computed)))",
+                     "decode;dur=\(ms(t.preprocessSeconds))"]
+        for (stage, seconds) in t.stageSeconds.sorted(by: { $0.key < $1.key }) {
+            parts.append("\(names[stage] ?? stage);dur=\(ms(seconds))")
+        }
+        parts.append("total;dur=\(ms(t.totalSeconds))")
+        parts.append("batch;desc=\"\(t.batchSize)\"")
+        parts.append("cache;desc=\"hit=\(t.cacheHits) miss=\(t.cacheMisses)\"")
+        return parts.joined(separator: ", ")
     }
 }

@@ -57,7 +57,7 @@ extension Engine {
                     }
                     item.tokenCount = ids.count
                     let base = item
-                    embedText(ids: ids, deadline: deadline, cancel: cancel) { result in
+                    embedText(ids: ids, deadline: deadline, cancel: cancel, timing: timing) { result in
                         var item = base
                         switch result {
                         case .success(let vector): item.embedding = [vector]
@@ -118,7 +118,7 @@ extension Engine {
                                      timing: timing.finished)
             guard request.itm else { return finish(.success(result)) }
             guard let stage = matches else { return finish(.failure(.internalError("no ITM stage"))) }
-            let job = MatchJob(images: features, texts: textIDs, cancel: cancel) { outcome in
+            let job = MatchJob(images: features, texts: textIDs, cancel: cancel, timing: timing) { outcome in
                 switch outcome {
                 case .success(let itm):
                     var result = result
@@ -151,7 +151,7 @@ extension Engine {
                     return gather.set(imageCount + index, .failure(error))
                 }
                 guard request.itc else { return gather.set(imageCount + index, .success(.text(ids, []))) }
-                embedText(ids: ids, deadline: deadline, cancel: cancel) { result in
+                embedText(ids: ids, deadline: deadline, cancel: cancel, timing: timing) { result in
                     gather.set(imageCount + index, result.map { .text(ids, $0) })
                 }
             }
@@ -205,7 +205,7 @@ extension Engine {
                             CaptionStream(index: index, tokenizer: captioner, onToken: onToken)
                         }
                         let job = CaptionJob(queryOutput: query, prompt: request.prompt, options: options,
-                                             cancel: cancel, onToken: stream.map { $0.token }) { captions in
+                                             cancel: cancel, timing: timing, onToken: stream.map { $0.token }) { captions in
                             var item = base
                             switch captions {
                             case .success(let captions): item.captions = captions
@@ -289,10 +289,10 @@ extension Engine {
         return try retrieval.textIDs(text)
     }
 
-    private func embedText(ids: [Int], deadline: UInt64, cancel: CancelToken,
+    private func embedText(ids: [Int], deadline: UInt64, cancel: CancelToken, timing: TimingRecorder,
                            completion: @escaping @Sendable (Result<[Float], EngineError>) -> Void) {
         guard let stage = texts else { return completion(.failure(.internalError("no text stage"))) }
-        if let seconds = stage.submit(TextJob(ids: ids, cancel: cancel, done: completion), deadline: deadline,
+        if let seconds = stage.submit(TextJob(ids: ids, cancel: cancel, timing: timing, done: completion), deadline: deadline,
                                       cancel: cancel) {
             metrics.recordRejected()
             completion(.failure(.overloaded(retryAfterSeconds: seconds)))

@@ -162,6 +162,7 @@ public final class Engine: @unchecked Sendable {
         var width: Int
         var height: Int
         var cancel: CancelToken
+        var timing: TimingRecorder
     }
 
     /// An image's cached or freshly computed features.
@@ -209,7 +210,7 @@ public final class Engine: @unchecked Sendable {
             let values = try preprocessor.pixelValues(from: decoded)
             job = ImageJob(
                 key: key, pixels: Tensor(shape: [1, values.channels, values.height, values.width], scalars: values.values),
-                width: decoded.width, height: decoded.height, cancel: cancel)
+                width: decoded.width, height: decoded.height, cancel: cancel, timing: timing)
         } catch let error as ImageError {
             flights.complete(key, with: .failure(EngineError(error)))
             return
@@ -244,9 +245,11 @@ public final class Engine: @unchecked Sendable {
                 name: "image", configuration: configuration.imageStage, compute: compute, metrics: metrics,
                 isCancelled: imageAbandoned, drop: dropImage
             ) { jobs in
+                let started = DispatchTime.now().uptimeNanoseconds
                 let pixels = Tensor.concatenate(jobs.map(\.pixels), axis: 0)
                 do {
                     let features = try retrieval.model.encodeImages(pixels)
+                    TimingRecorder.stamp(jobs.map(\.timing), stage: "image", since: started)
                     for (index, job) in jobs.enumerated() {
                         let value = CachedImage(features: .retrieval(features.image(index)),
                                                 width: job.width, height: job.height)
@@ -261,9 +264,11 @@ public final class Engine: @unchecked Sendable {
                 name: "text", configuration: configuration.textStage, compute: compute, metrics: metrics,
                 isCancelled: { $0.cancel.isCancelled }, drop: { job, error in job.done(.failure(error)) }
             ) { jobs in
+                let started = DispatchTime.now().uptimeNanoseconds
                 do {
                     let batch = try Blip2TokenBatch(sequences: jobs.map(\.ids), padID: retrieval.padID)
                     let embeds = try retrieval.model.encodeTexts(batch).textEmbeds.scalars  // [T, D]
+                    TimingRecorder.stamp(jobs.map(\.timing), stage: "text", since: started)
                     let d = retrieval.dimension
                     for (index, job) in jobs.enumerated() {
                         job.done(.success(Array(embeds[(index * d)..<((index + 1) * d)])))
@@ -282,9 +287,11 @@ public final class Engine: @unchecked Sendable {
                 name: "caption_image", configuration: configuration.imageStage, compute: compute, metrics: metrics,
                 isCancelled: imageAbandoned, drop: dropImage
             ) { jobs in
+                let started = DispatchTime.now().uptimeNanoseconds
                 let pixels = Tensor.concatenate(jobs.map(\.pixels), axis: 0)
                 do {
                     let query = try captioner.model.queryOutput(pixels)  // [B, Q, C]
+                    TimingRecorder.stamp(jobs.map(\.timing), stage: "image", since: started)
                     for (index, job) in jobs.enumerated() {
                         let value = CachedImage(features: .caption(query.slice(axis: 0, index..<(index + 1))),
                                                 width: job.width, height: job.height)
@@ -312,6 +319,7 @@ public final class Engine: @unchecked Sendable {
     struct TextJob: Sendable {
         var ids: [Int]
         var cancel: CancelToken
+        var timing: TimingRecorder
         var done: @Sendable (Result<[Float], EngineError>) -> Void
     }
 
@@ -322,6 +330,7 @@ public final class Engine: @unchecked Sendable {
         var images: [Blip2ImageFeatures]
         var texts: [[Int]]
         var cancel: CancelToken
+        var timing: TimingRecorder
         /// P(match), image-major.
         var done: @Sendable (Result<[[Float]], EngineError>) -> Void
     }
@@ -337,10 +346,12 @@ public final class Engine: @unchecked Sendable {
             sequences += job.texts
             for i in job.images.indices { for t in job.texts.indices { pairs.append((imageBase + i, textBase + t)) } }
         }
+        let started = DispatchTime.now().uptimeNanoseconds
         do {
             let batch = try Blip2TokenBatch(sequences: sequences, padID: model.padID)
             let output = try model.model.match(
                 images: Blip2ImageFeatures.concatenate(images), texts: batch, pairs: pairs)
+            TimingRecorder.stamp(jobs.map(\.timing), stage: "itm", since: started)
             var offset = 0
             for job in jobs {
                 let t = job.texts.count
@@ -363,6 +374,7 @@ public final class Engine: @unchecked Sendable {
         var prompt: String?
         var options: GenerationOptions
         var cancel: CancelToken
+        var timing: TimingRecorder
         /// Streaming: each chosen token as (sequence, token id).
         var onToken: (@Sendable (_ sequence: Int, _ token: Int) -> Void)?
         var done: @Sendable (Result<[CaptionModel.Caption], EngineError>) -> Void
@@ -387,8 +399,10 @@ public final class Engine: @unchecked Sendable {
                 let observer = GenerationObserver(
                     onToken: { token in jobs[token.input].onToken?(token.sequence, token.token) },
                     shouldStop: { input in jobs[input].cancel.isCancelled })
+                let started = DispatchTime.now().uptimeNanoseconds
                 let results = try model.caption(
                     queryOutput: query, prompts: jobs.map(\.prompt), options: group.options, observer: observer)
+                TimingRecorder.stamp(jobs.map(\.timing), stage: "caption", since: started)
                 for (job, captions) in zip(jobs, results) {
                     metrics.recordGenerated(captions.reduce(0) { $0 + $1.tokenIDs.count })
                     if job.cancel.isCancelled {
@@ -413,7 +427,19 @@ final class TimingRecorder: @unchecked Sendable {
 
     func cache(hit: Bool) { lock.withLock { if hit { timing.cacheHits += 1 } else { timing.cacheMisses += 1 } } }
     func preprocessed(seconds: Double) { lock.withLock { timing.preprocessSeconds += seconds } }
-    func batch(_ size: Int) { lock.withLock { timing.batchSize = max(timing.batchSize, size) } }
+    /// This request's work ran `seconds` in a batch of `size` in `stage`.
+    func ran(stage: String, seconds: Double, batch size: Int) {
+        lock.withLock {
+            timing.batchSize = max(timing.batchSize, size)
+            timing.stageSeconds[stage, default: 0] += seconds
+        }
+    }
+
+    /// Stamps every job's recorder with the batch that ran from `started` until now.
+    static func stamp(_ recorders: [TimingRecorder], stage: String, since started: UInt64) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        for recorder in recorders { recorder.ran(stage: stage, seconds: seconds, batch: recorders.count) }
+    }
 
     var finished: RequestTiming {
         lock.withLock {

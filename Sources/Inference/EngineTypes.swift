@@ -15,6 +15,9 @@ public struct RequestTiming: Sendable, Equatable {
     public var preprocessSeconds = 0.0
     /// Largest batch this request's work ran in.
     public var batchSize = 0
+    /// Seconds of model compute per stage this request's work ran in (`image` = vision + Q-Former, `text`,
+    /// `itm`, `caption` = the language model's decode), the whole batch's time each.
+    public var stageSeconds: [String: Double] = [:]
     public var cacheHits = 0
     public var cacheMisses = 0
 }

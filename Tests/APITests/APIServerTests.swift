@@ -117,6 +117,9 @@ struct APIServerTests {
         #expect(metrics.contains("tiaoyu_engine_batches_total{stage=\"image\",size=\"2\"} 1"))
         let features = try Offline.features(names)
         for (index, response) in responses.enumerated() {
+            let timing = response.header("Server-Timing") ?? ""
+            #expect(timing.contains("batch;desc=\"2\"") && timing.contains("image;dur=")
+                    && timing.contains("queue;dur="), "\(timing)")
             let data = try #require(try response.json()["data"] as? [[String: Any]])
             #expect(maxDifference(floats(data.first?["embedding"]), Offline.pooled(features.imageEmbeds, image: index))
                     < 1e-5)
