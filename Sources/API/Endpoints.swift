@@ -193,7 +193,8 @@ enum Endpoints {
             API.reply(responder, result, timing: \.timing) { value in
                 guard plain else { return .json(200, captionJSON(value).bytes) }
                 let lines = value.items.map { item in
-                    item.error.map { "error: \(APIError($0).message)" } ?? (item.captions.map(\.text).joined(separator: "\n"))
+                    item.error.map { "error: \(APIError($0).message)" }
+                        ?? item.captions.map(\.text).joined(separator: "\n")
                 }
                 return .text(200, lines.joined(separator: "\n") + "\n")
             }
@@ -203,8 +204,9 @@ enum Endpoints {
     /// `Accept: text/plain` (and not JSON first): curl users get just the text.
     static func wantsPlainText(_ accept: String?) -> Bool {
         guard let accept else { return false }
-        let types = accept.split(separator: ",").map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces) }
-        return types.first == "text/plain"
+        // Only the first listed type counts; an empty or odd header (",;") simply is not text/plain.
+        let first = accept.split(separator: ",").first?.split(separator: ";").first
+        return first?.trimmingCharacters(in: .whitespaces).lowercased() == "text/plain"
     }
 
     static func captionJSON(_ result: CaptionResult) -> JSON {

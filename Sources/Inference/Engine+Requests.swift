@@ -205,7 +205,8 @@ extension Engine {
                             CaptionStream(index: index, tokenizer: captioner, onToken: onToken)
                         }
                         let job = CaptionJob(queryOutput: query, prompt: request.prompt, options: options,
-                                             cancel: cancel, timing: timing, onToken: stream.map { $0.token }) { captions in
+                                             cancel: cancel, timing: timing,
+                                             onToken: stream.map { $0.token }) { captions in
                             var item = base
                             switch captions {
                             case .success(let captions): item.captions = captions
@@ -292,8 +293,8 @@ extension Engine {
     private func embedText(ids: [Int], deadline: UInt64, cancel: CancelToken, timing: TimingRecorder,
                            completion: @escaping @Sendable (Result<[Float], EngineError>) -> Void) {
         guard let stage = texts else { return completion(.failure(.internalError("no text stage"))) }
-        if let seconds = stage.submit(TextJob(ids: ids, cancel: cancel, timing: timing, done: completion), deadline: deadline,
-                                      cancel: cancel) {
+        let job = TextJob(ids: ids, cancel: cancel, timing: timing, done: completion)
+        if let seconds = stage.submit(job, deadline: deadline, cancel: cancel) {
             metrics.recordRejected()
             completion(.failure(.overloaded(retryAfterSeconds: seconds)))
         }

@@ -209,7 +209,8 @@ public final class Engine: @unchecked Sendable {
             let decoded = try ImageDecoder.decode(bytes, options: preprocessor.options)
             let values = try preprocessor.pixelValues(from: decoded)
             job = ImageJob(
-                key: key, pixels: Tensor(shape: [1, values.channels, values.height, values.width], scalars: values.values),
+                key: key,
+                pixels: Tensor(shape: [1, values.channels, values.height, values.width], scalars: values.values),
                 width: decoded.width, height: decoded.height, cancel: cancel, timing: timing)
         } catch let error as ImageError {
             flights.complete(key, with: .failure(EngineError(error)))
@@ -490,7 +491,8 @@ extension Engine {
                 if let retrieval {
                     let size = retrieval.preprocessor.config.size
                     _ = try retrieval.model.encodeImages(Tensor(zeros: [1, 3, size.height, size.width]))
-                    let batch = try Blip2TokenBatch(sequences: [try retrieval.textIDs("warm up")], padID: retrieval.padID)
+                    let batch = try Blip2TokenBatch(
+                        sequences: [try retrieval.textIDs("warm up")], padID: retrieval.padID)
                     _ = try retrieval.model.encodeTexts(batch)
                 }
                 if let captioner {

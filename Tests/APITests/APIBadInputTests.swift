@@ -97,9 +97,13 @@ struct APIBadInputTests {
     func captionWithoutModel() throws {
         let server = try APITestServer()
         defer { server.stop() }
-        let response = try server.post("/caption", contentType: "image/png", body: try APIFixtures.image("portrait.png"))
+        let response = try server.post("/caption", contentType: "image/png",
+                                       body: try APIFixtures.image("portrait.png"))
         #expect(response.status == 404)
         #expect(response.errorCode == "model_not_loaded")
+        let odd = try server.post("/caption", contentType: "image/png", body: try APIFixtures.image("portrait.png"),
+                                  headers: [("Accept", ",;")])
+        #expect(odd.status == 404)
     }
 
     @Test("/info and /v1/models describe the loaded model and the effective settings")

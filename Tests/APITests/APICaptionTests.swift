@@ -22,7 +22,8 @@ enum CaptionFixture {
         let config = try JSONSerialization.jsonObject(
             with: Data(contentsOf: directory.appendingPathComponent("config.json"))) as? [String: Any]
         let side = (config?["vision_config"] as? [String: Any])?["image_size"] as? Int ?? 224
-        let retrievalPreprocessor = APIFixtures.root.appendingPathComponent("blip2/tiny-a/model/preprocessor_config.json")
+        let retrievalPreprocessor = APIFixtures.root
+            .appendingPathComponent("blip2/tiny-a/model/preprocessor_config.json")
         var preprocessor = try JSONSerialization.jsonObject(with: Data(contentsOf: retrievalPreprocessor))
             as? [String: Any] ?? [:]
         preprocessor["size"] = ["height": side, "width": side]

@@ -149,7 +149,9 @@ struct APIServerTests {
         defer { server.stop() }
         let body = [UInt8](try JSONSerialization.data(withJSONObject: [
             "inputs": [["image": imageField(try APIFixtures.image("portrait.png"))]]]))
-        let connections = try (0..<3).map { _ in try server.send("/embed", contentType: "application/json", body: body) }
+        let connections = try (0..<3).map { _ in
+            try server.send("/embed", contentType: "application/json", body: body)
+        }
         let responses = connections.compactMap { $0.readResponses(1, timeout: 20).first }
         #expect(responses.map(\.status) == [200, 200, 200])
         #expect(server.engine.coalesced == 2)
