@@ -104,6 +104,19 @@ struct OPTGeneratorTests {
         #expect(eos.contains(try #require(output.sequences[0][0].last)))
     }
 
+    @Test("a stopped input leaves the batch at the next step while the other decodes exactly as before")
+    func stoppedInputLeavesTheBatch() throws {
+        let f = try OPTFixture("tiny-pre")
+        let full = try Self.run(f, "caption")
+        var steps = 0
+        let stopped = try Self.run(f, "caption", observer: GenerationObserver(
+            onStep: { _ in steps += 1 }, shouldStop: { input in input == 1 && steps > 2 }))
+        // Input 1 chose a token at each of the first two steps, then stopped; input 0 is untouched.
+        #expect(stopped.newTokenCounts[1][0] == 2)
+        #expect(stopped.sequences[1][0] == Array(full.sequences[1][0].prefix(stopped.sequences[1][0].count)))
+        #expect(stopped.sequences[0] == full.sequences[0])
+    }
+
     @Test("the streaming hook sees every generated token once, in order")
     func streamingCallbackSeesEveryTokenInOrder() throws {
         let f = try OPTFixture("tiny-pre")
