@@ -277,6 +277,11 @@ enum Endpoints {
         let cache = engine.cache.statistics
         var out = "# HELP tiaoyu_engine_queue_depth Requests admitted and not yet answered.\n"
         out += "# TYPE tiaoyu_engine_queue_depth gauge\ntiaoyu_engine_queue_depth \(engine.queueDepth)\n"
+        out += "# HELP tiaoyu_engine_stage_queue_depth Items waiting for a batch, by stage.\n"
+        out += "# TYPE tiaoyu_engine_stage_queue_depth gauge\n"
+        for (stage, depth) in engine.stageQueueDepths.sorted(by: { $0.key < $1.key }) {
+            out += "tiaoyu_engine_stage_queue_depth{stage=\"\(stage)\"} \(depth)\n"
+        }
         out += "# HELP tiaoyu_engine_batches_total Batches run, by stage and size.\n"
         out += "# TYPE tiaoyu_engine_batches_total counter\n"
         for (stage, sizes) in m.batchSizes.sorted(by: { $0.key < $1.key }) {

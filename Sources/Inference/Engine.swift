@@ -477,6 +477,16 @@ final class Gather<Value: Sendable>: @unchecked Sendable {
 }
 
 extension Engine {
+    /// Items waiting for a batch, by stage (`image`, `caption_image`, `text`, `itm`, `caption`).
+    public var stageQueueDepths: [String: Int] {
+        var out: [String: Int] = [:]
+        for stage in [retrievalImages, captionImages].compactMap({ $0 }) { out[stage.name] = stage.queueDepth }
+        if let texts { out[texts.name] = texts.queueDepth }
+        if let matches { out[matches.name] = matches.queueDepth }
+        if let captions { out[captions.name] = captions.queueDepth }
+        return out
+    }
+
     /// Images that waited on an identical image's computation instead of repeating it.
     public var coalesced: Int { flights.coalesced }
 }
