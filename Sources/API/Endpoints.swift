@@ -119,23 +119,32 @@ enum Endpoints {
     }
 
     static func matchJSON(_ result: MatchResult, topK: Int) -> JSON {
-        func matrix(_ m: [[Float]]) -> JSON { .array(m.map { .array($0.map { .float($0) }) }) }
+        func matrix(_ m: [[Float]?]) -> JSON {
+            .array(m.map { row in row.map { .array($0.map { .float($0) }) } ?? .null })
+        }
         var fields: [(String, JSON)] = [("object", .string("match")), ("model", .string(result.model))]
         if let itm = result.itm { fields.append(("itm", matrix(itm))) }
         if let itc = result.itc { fields.append(("itc", matrix(itc))) }
         let results: [JSON] = result.images.indices.map { i in
-            let textCount = result.itm?[i].count ?? result.itc?[i].count ?? 0
+            if let error = result.errors[i] {
+                return .object([("image_index", .int(i)), ("error", APIError(error).itemJSON)])
+            }
+            let itmRow = result.itm?[i] ?? nil
+            let itcRow = result.itc?[i] ?? nil
+            let textCount = itmRow?.count ?? itcRow?.count ?? 0
             // Rank by ITM when computed (finer), else ITC; ties keep text order.
-            let key: (Int) -> Float = { t in result.itm?[i][t] ?? result.itc?[i][t] ?? 0 }
+            let key: (Int) -> Float = { t in itmRow?[t] ?? itcRow?[t] ?? 0 }
             let order = (0..<textCount).sorted { key($0) != key($1) ? key($0) > key($1) : $0 < $1 }
             let ranking: [JSON] = order.prefix(topK).map { t in
                 var entry: [(String, JSON)] = [("text_index", .int(t))]
-                if let itm = result.itm { entry.append(("itm", .float(itm[i][t]))) }
-                if let itc = result.itc { entry.append(("itc", .float(itc[i][t]))) }
+                if let itmRow { entry.append(("itm", .float(itmRow[t]))) }
+                if let itcRow { entry.append(("itc", .float(itcRow[t]))) }
                 return .object(entry)
             }
-            return .object([("image_index", .int(i)), ("ranking", .array(ranking)),
-                            ("image", imageJSON(result.images[i])), ("cached", .bool(result.cached[i]))])
+            var entry: [(String, JSON)] = [("image_index", .int(i)), ("ranking", .array(ranking))]
+            if let image = result.images[i] { entry.append(("image", imageJSON(image))) }
+            entry.append(("cached", .bool(result.cached[i])))
+            return .object(entry)
         }
         fields.append(("results", .array(results)))
         return .object(fields)

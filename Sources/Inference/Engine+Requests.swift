@@ -95,34 +95,53 @@ extension Engine {
         let imageCount = request.images.count
         // Every image and every text first; then ITC here and ITM in its stage.
         let gather = Gather<Result<Part, EngineError>>(count: imageCount + request.texts.count) { [self] parts in
-            var features: [Blip2ImageFeatures] = []
-            var infos: [ImageInfo] = []
+            // A bad image is a per-image error (its rows are absent); a bad text or an overload fails the call.
+            var features: [Blip2ImageFeatures?] = []
+            var infos: [ImageInfo?] = []
             var cached: [Bool] = []
+            var errors: [EngineError?] = []
             var textIDs: [[Int]] = []
             var textEmbeds: [[Float]] = []
-            for part in parts {
+            for (index, part) in parts.enumerated() {
                 switch part {
-                case .failure(let error): return finish(.failure(error))
+                case .failure(let error) where index < imageCount:
+                    if Self.isRequestWide(error) { return finish(.failure(error)) }
+                    features.append(nil)
+                    infos.append(nil)
+                    cached.append(false)
+                    errors.append(error)
+                case .failure(let error):
+                    return finish(.failure(error))
                 case .success(.image(let outcome)):
-                    guard case .retrieval(let f) = outcome.value.features else { continue }
+                    guard case .retrieval(let f) = outcome.value.features else {
+                        return finish(.failure(.internalError("cached features of the wrong model")))
+                    }
                     features.append(f)
                     infos.append(outcome.info)
                     cached.append(outcome.cached)
+                    errors.append(nil)
                 case .success(.text(let ids, let embed)):
                     textIDs.append(ids)
                     textEmbeds.append(embed)
                 }
             }
-            let itc = request.itc ? features.map { f in textEmbeds.map { Self.maxCosine(f.imageEmbeds, $0) } } : nil
-            let result = MatchResult(model: model, itm: nil, itc: itc, images: infos, cached: cached,
+            if let first = errors.first, errors.allSatisfy({ $0 != nil }) {
+                return finish(.failure(first ?? .internalError("no image succeeded")))
+            }
+            let itc = request.itc
+                ? features.map { f in f.map { f in textEmbeds.map { Self.maxCosine(f.imageEmbeds, $0) } } } : nil
+            let result = MatchResult(model: model, itm: nil, itc: itc, images: infos, cached: cached, errors: errors,
                                      timing: timing.finished)
             guard request.itm else { return finish(.success(result)) }
             guard let stage = matches else { return finish(.failure(.internalError("no ITM stage"))) }
-            let job = MatchJob(images: features, texts: textIDs, cancel: cancel, timing: timing) { outcome in
+            let good = features.compactMap { $0 }
+            let present = features.map { $0 != nil }
+            let job = MatchJob(images: good, texts: textIDs, cancel: cancel, timing: timing) { outcome in
                 switch outcome {
-                case .success(let itm):
+                case .success(let rows):
                     var result = result
-                    result.itm = itm
+                    var next = rows.makeIterator()
+                    result.itm = present.map { $0 ? next.next() : nil }
                     result.timing = timing.finished
                     finish(.success(result))
                 case .failure(let error):
@@ -262,6 +281,14 @@ extension Engine {
         case text([Int], [Float])
     }
 
+    /// Errors that concern the whole call, not one item: the client left, the queue is full, time ran out.
+    static func isRequestWide(_ error: EngineError) -> Bool {
+        switch error {
+        case .cancelled, .overloaded, .deadlineExceeded: return true
+        default: return false
+        }
+    }
+
     private func check(count: Int) -> EngineError? {
         count > configuration.maxItemsPerRequest
             ? .tooLarge("\(count) items in one request, more than the limit of \(configuration.maxItemsPerRequest)")
@@ -271,12 +298,7 @@ extension Engine {
     /// When every item failed, the request fails with the first item's error (so one bad image is a 4xx);
     /// cancellation and overload always fail the whole request.
     static func wholeRequestError(_ errors: [EngineError?]) -> EngineError? {
-        for error in errors {
-            switch error {
-            case .cancelled?, .overloaded?, .deadlineExceeded?: return error
-            default: continue
-            }
-        }
+        if let wide = errors.compactMap({ $0 }).first(where: isRequestWide) { return wide }
         guard !errors.isEmpty, errors.allSatisfy({ $0 != nil }) else { return nil }
         return errors.first ?? nil
     }

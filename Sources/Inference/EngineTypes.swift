@@ -83,12 +83,14 @@ public struct MatchRequest: Sendable {
 }
 
 /// Scores image-major: `itm[i][t]` is P(match) of image i and text t, `itc[i][t]` the max cosine over queries.
+/// An image that could not be decoded has nil rows and info, and its error in `errors[i]`.
 public struct MatchResult: Sendable {
     public var model: String
-    public var itm: [[Float]]?
-    public var itc: [[Float]]?
-    public var images: [ImageInfo]
+    public var itm: [[Float]?]?
+    public var itc: [[Float]?]?
+    public var images: [ImageInfo?]
     public var cached: [Bool]
+    public var errors: [EngineError?]
     public var timing: RequestTiming
 }
 

@@ -61,6 +61,26 @@ struct APIBadInputTests {
         #expect(floats(data[1]["embedding"]).count == server.engine.retrieval?.dimension)
     }
 
+    @Test("/match with one corrupt image scores the others and reports the bad one per image")
+    func matchWithCorruptImage() throws {
+        let server = try APITestServer()
+        defer { server.stop() }
+        var png = try APIFixtures.image("landscape.png")
+        png.removeLast(png.count / 2)
+        let response = try server.postJSON("/match", [
+            "images": [imageField(png), imageField(try APIFixtures.image("portrait.png"))], "texts": ["a", "b"]])
+        #expect(response.status == 200, "\(response.text)")
+        let json = try response.json()
+        let itm = try #require(json["itm"] as? [Any])
+        #expect(itm.first is NSNull)
+        #expect(floats(itm.last).count == 2)
+        let results = try #require(json["results"] as? [[String: Any]])
+        #expect((results[0]["error"] as? [String: Any])?["code"] as? String == "invalid_image")
+        #expect((results[1]["ranking"] as? [Any])?.count == 2)
+        let allBad = try server.postJSON("/match", ["images": [imageField(png)], "texts": ["a"]])
+        #expect(allBad.status == 422)
+    }
+
     @Test("a wrong content type is 415 and too many items 413")
     func contentTypeAndCount() throws {
         let server = try APITestServer { $0.maxItemsPerRequest = 2 }
