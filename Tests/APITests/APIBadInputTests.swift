@@ -42,6 +42,16 @@ struct APIBadInputTests {
         #expect(try server.postJSON("/embed", ["inputs": [["text": "still serving"]]]).status == 200)
     }
 
+    @Test("deeply nested JSON is refused without exhausting the stack", arguments: [100, 510, 100_000])
+    func deepJSON(depth: Int) throws {
+        let server = try APITestServer()
+        defer { server.stop() }
+        let body = Array((String(repeating: "[", count: depth) + String(repeating: "]", count: depth)).utf8)
+        let response = try server.post("/embed", body: body)
+        #expect(response.status == 400)
+        #expect(try server.postJSON("/embed", ["inputs": [["text": "still serving"]]]).status == 200)
+    }
+
     @Test("a corrupt image is 422, a GIF 415, and with a good image beside it a per-item error in a 200")
     func corruptImage() throws {
         let server = try APITestServer()
