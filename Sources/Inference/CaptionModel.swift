@@ -77,6 +77,13 @@ public struct CaptionModel: Sendable {
                         observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
         var promptTokenIDs: [[Int]?] = []
         for prompt in prompts { promptTokenIDs.append(try prompt.map { try self.promptIDs($0) }) }
+        return try caption(queryOutput: query, promptIDs: promptTokenIDs, options: options, observer: observer)
+    }
+
+    /// Captions a batch of query outputs with prompts already tokenized (`promptIDs`), so the server can
+    /// tokenize before a request joins a batch.
+    public func caption(queryOutput query: Tensor, promptIDs promptTokenIDs: [[Int]?], options: GenerationOptions,
+                        observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
         let output = try model.generate(
             queryOutput: query, prompts: promptTokenIDs, options: options, observer: observer)
         return zip(output.sequences, output.newTokenCounts).map { sequences, counts in

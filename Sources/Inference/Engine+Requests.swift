@@ -187,8 +187,9 @@ extension Engine {
         if let error = check(count: request.images.count) { return completion(.failure(error)) }
         guard !request.images.isEmpty else { return completion(.failure(.invalidRequest("no image given"))) }
         let options: GenerationOptions
+        let promptIDs: [Int]?
         do {
-            options = try captionOptions(request, model: captioner)
+            (options, promptIDs) = try captionOptions(request, model: captioner)
         } catch {
             return completion(.failure(error))
         }
@@ -223,7 +224,7 @@ extension Engine {
                         let stream = request.onToken.map { onToken in
                             CaptionStream(index: index, tokenizer: captioner, onToken: onToken)
                         }
-                        let job = CaptionJob(queryOutput: query, prompt: request.prompt, options: options,
+                        let job = CaptionJob(queryOutput: query, promptIDs: promptIDs, options: options,
                                              cancel: cancel, timing: timing,
                                              onToken: stream.map { $0.token }) { captions in
                             var item = base
@@ -324,15 +325,17 @@ extension Engine {
 
     /// The checkpoint's defaults with the request's overrides, validated.
     private func captionOptions(_ request: CaptionRequest, model: CaptionModel) throws(EngineError)
-        -> GenerationOptions
+        -> (options: GenerationOptions, promptIDs: [Int]?)
     {
         var promptLength = 1  // BOS alone when there is no prompt
+        var promptIDs: [Int]?
         if let prompt = request.prompt {
             guard prompt.count <= configuration.maxTextCharacters else {
                 throw .tooLarge("prompt is longer than \(configuration.maxTextCharacters) characters")
             }
             do {
-                promptLength = try model.promptIDs(prompt).count
+                promptIDs = try model.promptIDs(prompt)
+                promptLength = promptIDs?.count ?? 1
             } catch {
                 throw .invalidRequest("cannot tokenize the prompt: \(error)")
             }
@@ -356,7 +359,7 @@ extension Engine {
         } catch {
             throw .invalidRequest("\(error)")
         }
-        return options
+        return (options, promptIDs)
     }
 
     /// [1, Q, D] → Q rows of D.

@@ -372,7 +372,8 @@ public final class Engine: @unchecked Sendable {
 
     struct CaptionJob: Sendable {
         var queryOutput: Tensor  // [1, Q, C]
-        var prompt: String?
+        /// The prompt's OPT ids (BOS first), tokenized before the job joins a batch.
+        var promptIDs: [Int]?
         var options: GenerationOptions
         var cancel: CancelToken
         var timing: TimingRecorder
@@ -402,7 +403,7 @@ public final class Engine: @unchecked Sendable {
                     shouldStop: { input in jobs[input].cancel.isCancelled })
                 let started = DispatchTime.now().uptimeNanoseconds
                 let results = try model.caption(
-                    queryOutput: query, prompts: jobs.map(\.prompt), options: group.options, observer: observer)
+                    queryOutput: query, promptIDs: jobs.map(\.promptIDs), options: group.options, observer: observer)
                 TimingRecorder.stamp(jobs.map(\.timing), stage: "caption", since: started)
                 for (job, captions) in zip(jobs, results) {
                     metrics.recordGenerated(captions.reduce(0) { $0 + $1.tokenIDs.count })

@@ -33,12 +33,13 @@ enum CaptionFixture {
     }
 
     /// Offline captions of one image with the checkpoint's defaults and `maxNewTokens`.
-    static func offline(_ image: String, maxNewTokens: Int) throws -> [CaptionModel.Caption] {
+    static func offline(_ image: String, maxNewTokens: Int, prompt: String? = nil) throws -> [CaptionModel.Caption] {
         let captioner = try model.get()
-        var options = captioner.model.defaultOptions(promptLength: 1)
+        let promptLength = try prompt.map { try captioner.promptIDs($0).count } ?? 1
+        var options = captioner.model.defaultOptions(promptLength: promptLength)
         options.maxNewTokens = maxNewTokens
         let pixels = try captioner.pixels(from: try APIFixtures.image(image))
-        return try captioner.caption(pixels: pixels, prompts: [nil], options: options)[0]
+        return try captioner.caption(pixels: pixels, prompts: [prompt], options: options)[0]
     }
 }
 
@@ -68,6 +69,21 @@ struct APICaptionTests {
             #expect(captions.first?["finish_reason"] as? String == expected.first?.finishReason)
             #expect(((data[index]["image"] as? [String: Any])?["sha256"] as? String)?.count == 64)
         }
+    }
+
+    @Test("a prompt is continued as the offline model continues it")
+    func promptMatchesOffline() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let prompt = "Question: what is it? Answer:"
+        let response = try server.postJSON("/caption", [
+            "images": [imageField(try APIFixtures.image("portrait.png"))], "prompt": prompt, "max_new_tokens": 5])
+        #expect(response.status == 200, "\(response.text)")
+        let data = try #require(try response.json()["data"] as? [[String: Any]])
+        let captions = try #require(data.first?["captions"] as? [[String: Any]])
+        let expected = try CaptionFixture.offline("portrait.png", maxNewTokens: 5, prompt: prompt)
+        #expect(captions.first?["token_ids"] as? [Int] == expected.first?.tokenIDs)
+        #expect(captions.first?["text"] as? String == expected.first?.text)
     }
 
     @Test("Accept: text/plain returns just the caption text")
