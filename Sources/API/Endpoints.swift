@@ -298,10 +298,17 @@ enum Endpoints {
                 out += "tiaoyu_engine_batches_total{stage=\"\(stage)\",size=\"\(size)\"} \(count)\n"
             }
         }
-        out += "# HELP tiaoyu_engine_stage_seconds_total Time spent running batches, by stage.\n"
-        out += "# TYPE tiaoyu_engine_stage_seconds_total counter\n"
-        for (stage, seconds) in m.stageSeconds.sorted(by: { $0.key < $1.key }) {
-            out += "tiaoyu_engine_stage_seconds_total{stage=\"\(stage)\"} \(seconds)\n"
+        out += "# HELP tiaoyu_engine_batch_duration_seconds Time to run one batch, by stage.\n"
+        out += "# TYPE tiaoyu_engine_batch_duration_seconds histogram\n"
+        let name = "tiaoyu_engine_batch_duration_seconds"
+        for (stage, buckets) in m.stageLatencyBuckets.sorted(by: { $0.key < $1.key }) {
+            for (bound, count) in zip(EngineMetrics.latencyBuckets, buckets) {
+                out += "\(name)_bucket{stage=\"\(stage)\",le=\"\(bound)\"} \(count)\n"
+            }
+            let total = m.batchSizes[stage]?.values.reduce(0, +) ?? 0
+            out += "\(name)_bucket{stage=\"\(stage)\",le=\"+Inf\"} \(total)\n"
+            out += "\(name)_sum{stage=\"\(stage)\"} \(m.stageSeconds[stage] ?? 0)\n"
+            out += "\(name)_count{stage=\"\(stage)\"} \(total)\n"
         }
         let counters: [(String, String, Int)] = [
             ("rejected", "Requests or items refused because a queue was full (429).", m.rejected),

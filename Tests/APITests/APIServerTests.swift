@@ -143,6 +143,7 @@ struct APIServerTests {
         let metrics = try server.get("/metrics").text
         #expect(metrics.contains("tiaoyu_engine_cache_hits_total 1"))
         #expect(metrics.contains("tiaoyu_engine_stage_queue_depth{stage=\"image\"} 0"))
+        #expect(metrics.contains("tiaoyu_engine_batch_duration_seconds_count{stage=\"image\"} 1"))
     }
 
     @Test("concurrent requests for the same image compute it once")
