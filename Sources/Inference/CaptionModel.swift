@@ -86,7 +86,12 @@ public struct CaptionModel: Sendable {
                         observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
         let output = try model.generate(
             queryOutput: query, prompts: promptTokenIDs, options: options, observer: observer)
-        return zip(output.sequences, output.newTokenCounts).map { sequences, counts in
+        return captions(from: output, options: options)
+    }
+
+    /// The captions of a generation output: generated ids (prompt dropped), text, finish reason.
+    public func captions(from output: GenerationOutput, options: GenerationOptions) -> [[Caption]] {
+        zip(output.sequences, output.newTokenCounts).map { sequences, counts in
             zip(sequences, counts).map { sequence, count in
                 let generated = Array(sequence.suffix(count))
                 let stopped = generated.last.map { options.eosTokenIDs.contains($0) } ?? false

@@ -304,10 +304,18 @@ public final class Engine: @unchecked Sendable {
                 }
             }
             let metrics = self.metrics
+            let maxBatch = configuration.captionStage.maxBatchSize
+            // The stage's run needs the stage itself (to take joiners from its queue): a box closes the loop.
+            let box = StageBox<CaptionJob>()
             captions = EngineStage(
                 name: "caption", configuration: configuration.captionStage, compute: compute, metrics: metrics,
                 isCancelled: { $0.cancel.isCancelled }, drop: { job, error in job.done(.failure(error)) }
-            ) { jobs in Self.runCaptions(jobs, model: captioner, metrics: metrics) }
+            ) { jobs in
+                Self.runCaptions(jobs, model: captioner, metrics: metrics, maxBatch: maxBatch) { limit, accept in
+                    box.stage?.takeWaiting(limit: limit, where: accept) ?? []
+                }
+            }
+            box.stage = captions
         }
     }
 
@@ -382,9 +390,11 @@ public final class Engine: @unchecked Sendable {
         var done: @Sendable (Result<[CaptionModel.Caption], EngineError>) -> Void
     }
 
-    /// Whole caption requests per `generate` call, grouped by decoding options (one call cannot mix them).
-    /// Sequences do not join a running decode: a later request waits for the next call.
-    static func runCaptions(_ jobs: [CaptionJob], model: CaptionModel, metrics: EngineMetrics) {
+    /// Caption requests grouped by decoding options (one `generate` call cannot mix them). Greedy and sampled
+    /// groups batch continuously: at every step boundary, waiting requests with the same options join the running
+    /// decode (up to `maxBatch` images live) and finished ones leave. Beam search runs whole requests per call.
+    static func runCaptions(_ jobs: [CaptionJob], model: CaptionModel, metrics: EngineMetrics, maxBatch: Int,
+                            takeWaiting: @escaping (Int, (CaptionJob) -> Bool) -> [CaptionJob]) {
         var groups: [(options: GenerationOptions, jobs: [CaptionJob])] = []
         for job in jobs {
             if let index = groups.firstIndex(where: { $0.options == job.options }) {
@@ -394,18 +404,43 @@ public final class Engine: @unchecked Sendable {
             }
         }
         for group in groups {
+            // The jobs of this decode by input index; joiners are appended as they join.
+            var running = group.jobs
+            var liveInputs = running.count
+            let bridge = model.model.languageBridge
+            let options = group.options
+            let observer = GenerationObserver(
+                onToken: { token in running[token.input].onToken?(token.sequence, token.token) },
+                onStep: { step in liveInputs = Set(step.rows.map(\.input)).count },
+                // A job whose client left stops decoding at the next step; the others go on.
+                shouldStop: { input in running[input].cancel.isCancelled },
+                join: options.numBeams > 1 ? nil : {
+                    let joining = takeWaiting(maxBatch - liveInputs) { $0.options == options }
+                    guard !joining.isEmpty else { return [] }
+                    do {
+                        let ids = try joining.map { job throws(GenerationError) in
+                            try bridge.inputIDs(prompt: job.promptIDs)
+                        }
+                        let query = Tensor.concatenate(joining.map(\.queryOutput), axis: 0)
+                        let inputs = try bridge.inputs(
+                            ids: ids, projected: bridge.project(query), decoder: model.model.languageModel.decoder)
+                        running += joining
+                        liveInputs += joining.count
+                        metrics.recordJoined(joining.count)
+                        return inputs
+                    } catch {
+                        for job in joining { job.done(.failure(.internalError("\(error)"))) }
+                        return []
+                    }
+                })
+            let started = DispatchTime.now().uptimeNanoseconds
             do {
                 let query = Tensor.concatenate(group.jobs.map(\.queryOutput), axis: 0)
-                let jobs = group.jobs
-                // A job whose client left stops decoding at the next step; the others go on.
-                let observer = GenerationObserver(
-                    onToken: { token in jobs[token.input].onToken?(token.sequence, token.token) },
-                    shouldStop: { input in jobs[input].cancel.isCancelled })
-                let started = DispatchTime.now().uptimeNanoseconds
-                let results = try model.caption(
-                    queryOutput: query, promptIDs: jobs.map(\.promptIDs), options: group.options, observer: observer)
-                TimingRecorder.stamp(jobs.map(\.timing), stage: "caption", since: started)
-                for (job, captions) in zip(jobs, results) {
+                let output = try model.model.generate(
+                    queryOutput: query, prompts: group.jobs.map(\.promptIDs), options: options, observer: observer)
+                let results = model.captions(from: output, options: options)
+                TimingRecorder.stamp(running.map(\.timing), stage: "caption", since: started)
+                for (job, captions) in zip(running, results) {
                     metrics.recordGenerated(captions.reduce(0) { $0 + $1.tokenIDs.count })
                     if job.cancel.isCancelled {
                         metrics.recordCancelled()
@@ -415,10 +450,15 @@ public final class Engine: @unchecked Sendable {
                     }
                 }
             } catch {
-                for job in group.jobs { job.done(.failure(.internalError("\(error)"))) }
+                for job in running { job.done(.failure(.internalError("\(error)"))) }
             }
         }
     }
+}
+
+/// A weak reference to a stage, set once after the stage is built.
+final class StageBox<Item: Sendable>: @unchecked Sendable {
+    weak var stage: EngineStage<Item>?
 }
 
 /// Collects a request's timing from several threads.

@@ -17,6 +17,8 @@ public final class EngineMetrics: @unchecked Sendable {
         public var expired = 0
         public var cancelled = 0
         public var generatedTokens = 0
+        /// Caption requests that joined a running decode at a step boundary.
+        public var joinedDecodes = 0
         public var completedRequests = 0
 
         /// The largest batch a stage has run (0 if none).
@@ -50,6 +52,7 @@ public final class EngineMetrics: @unchecked Sendable {
     func recordRejected() { lock.withLock { state.rejected += 1 } }
     func recordExpired() { lock.withLock { state.expired += 1 } }
     func recordCancelled() { lock.withLock { state.cancelled += 1 } }
+    func recordJoined(_ count: Int) { lock.withLock { state.joinedDecodes += count } }
     func recordGenerated(_ tokens: Int) { lock.withLock { state.generatedTokens += tokens } }
     func recordCompleted() { lock.withLock { state.completedRequests += 1 } }
 }

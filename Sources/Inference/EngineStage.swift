@@ -59,6 +59,23 @@ final class EngineStage<Item: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// Waiting items a running batch can absorb (continuous batching): up to `limit` that `accept` allows,
+    /// oldest first; items whose client left are answered `.cancelled` instead.
+    func takeWaiting(limit: Int, where accept: (Item) -> Bool) -> [Item] {
+        let now = Self.now
+        let entries = lock.withLock { scheduler.takeWaiting(limit: limit, now: now, where: accept) }
+        var items: [Item] = []
+        for entry in entries {
+            if isCancelled(entry.item) {
+                metrics.recordCancelled()
+                drop(entry.item, .cancelled)
+            } else {
+                items.append(entry.item)
+            }
+        }
+        return items
+    }
+
     private func cancel(_ ticket: BatchScheduler<Item>.Ticket, item: Item) {
         let now = Self.now
         let (removed, actions) = lock.withLock { scheduler.cancel(ticket, now: now) }

@@ -33,11 +33,13 @@ enum CaptionFixture {
     }
 
     /// Offline captions of one image with the checkpoint's defaults and `maxNewTokens`.
-    static func offline(_ image: String, maxNewTokens: Int, prompt: String? = nil) throws -> [CaptionModel.Caption] {
+    static func offline(_ image: String, maxNewTokens: Int, minNewTokens: Int? = nil, prompt: String? = nil)
+        throws -> [CaptionModel.Caption] {
         let captioner = try model.get()
         let promptLength = try prompt.map { try captioner.promptIDs($0).count } ?? 1
         var options = captioner.model.defaultOptions(promptLength: promptLength)
         options.maxNewTokens = maxNewTokens
+        if let minNewTokens { options.minNewTokens = minNewTokens }
         let pixels = try captioner.pixels(from: try APIFixtures.image(image))
         return try captioner.caption(pixels: pixels, prompts: [prompt], options: options)[0]
     }
@@ -84,6 +86,50 @@ struct APICaptionTests {
         let expected = try CaptionFixture.offline("portrait.png", maxNewTokens: 5, prompt: prompt)
         #expect(captions.first?["token_ids"] as? [Int] == expected.first?.tokenIDs)
         #expect(captions.first?["text"] as? String == expected.first?.text)
+    }
+
+    @Test("a request that arrives during a decode joins it at a step boundary and captions as it would alone")
+    func joinsRunningDecode() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let engine = server.engine
+        let portrait = try APIFixtures.image("portrait.png")
+        // Cache the second image first: the compute thread is busy decoding, so only an image whose query
+        // tokens are ready can join (its ViT would otherwise wait for the decode to end).
+        let options = {
+            var options = CaptionOptions()
+            options.maxNewTokens = 12
+            options.minNewTokens = 12
+            return options
+        }()
+        let warm = Completion<CaptionResult>()
+        engine.caption(CaptionRequest(images: [portrait], options: options), cancel: CancelToken()) { warm.set($0) }
+        _ = try warm.wait().get()
+
+        let second = Completion<CaptionResult>()
+        let submitted = Completion<Bool>()
+        var first = CaptionRequest(images: [try APIFixtures.image("landscape.png")], options: options)
+        first.onToken = { event in
+            guard event.tokenID >= 0, !submitted.isSet else { return }
+            submitted.set(.success(true))
+            engine.caption(CaptionRequest(images: [portrait], options: options), cancel: CancelToken()) {
+                second.set($0)
+            }
+            // Hold this step until the request waits in the caption stage, so the next boundary sees it.
+            let deadline = Date().addingTimeInterval(5)
+            while engine.stageQueueDepths["caption"] != 1, Date() < deadline { usleep(1000) }
+        }
+        let firstDone = Completion<CaptionResult>()
+        engine.caption(first, cancel: CancelToken()) { firstDone.set($0) }
+        let firstResult = try firstDone.wait().get()
+        let secondResult = try second.wait().get()
+        #expect(engine.metrics.snapshot.joinedDecodes == 1)
+        #expect(engine.metrics.snapshot.batchSizes["caption"] == [1: 2])
+        #expect(secondResult.items.first?.cached == true)
+        let expectedFirst = try CaptionFixture.offline("landscape.png", maxNewTokens: 12, minNewTokens: 12)
+        let expectedSecond = try CaptionFixture.offline("portrait.png", maxNewTokens: 12, minNewTokens: 12)
+        #expect(firstResult.items.first?.captions == expectedFirst)
+        #expect(secondResult.items.first?.captions == expectedSecond)
     }
 
     @Test("Accept: text/plain returns just the caption text")
@@ -136,4 +182,30 @@ struct APICaptionTests {
         #expect(try server.postJSON("/caption", ["images": [imageField(png)], "max_new_tokens": 2]).status == 200)
         #expect(try server.postJSON("/embed", ["inputs": [["text": "a"]]]).status == 404)
     }
+}
+
+/// A result delivered once from another thread, waited for with a timeout.
+final class Completion<Value: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value: Result<Value, EngineError>?
+
+    var isSet: Bool { condition.withLock { value != nil } }
+
+    func set(_ result: Result<Value, EngineError>) {
+        condition.withLock {
+            if value == nil { value = result }
+            condition.broadcast()
+        }
+    }
+
+    func wait(timeout: TimeInterval = 20) throws -> Result<Value, EngineError> {
+        try condition.withLock {
+            let deadline = Date().addingTimeInterval(timeout)
+            while value == nil, condition.wait(until: deadline) {}
+            guard let value else { throw CompletionTimeout() }
+            return value
+        }
+    }
+
+    struct CompletionTimeout: Error {}
 }
