@@ -1,8 +1,8 @@
 import Foundation
 
 /// The one thread that runs model code. BLAS must not be entered from several threads at once (see
-/// Sources/Tensors/README.md), so every batch of every stage runs here, in submission order; BLAS itself spreads
-/// each GEMM over the cores.
+/// Sources/Tensors/README.md), so every batch of every stage runs here, in submission order (a caption decode
+/// runs the batches queued meanwhile between its steps); BLAS itself spreads each GEMM over the cores.
 final class ComputeThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
@@ -23,6 +23,17 @@ final class ComputeThread: @unchecked Sendable {
         jobs.append(job)
         condition.signal()
         condition.unlock()
+    }
+
+    /// Runs the jobs queued now, inline. Called by a long job (a caption decode) between its steps, so other
+    /// stages' batches (a new image's ViT) interleave with it instead of waiting for it to end. Only from the
+    /// compute thread.
+    func runQueued() {
+        condition.lock()
+        let queued = jobs
+        jobs = []
+        condition.unlock()
+        for job in queued { job() }
     }
 
     /// Lets the thread finish the queued jobs and exit.

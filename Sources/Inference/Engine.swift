@@ -232,6 +232,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func makeStages() {
+        let compute = self.compute
         let flights = self.flights
         let cache = self.cache
         let dropImage: @Sendable (ImageJob, EngineError) -> Void = { job, error in
@@ -311,7 +312,8 @@ public final class Engine: @unchecked Sendable {
                 name: "caption", configuration: configuration.captionStage, compute: compute, metrics: metrics,
                 isCancelled: { $0.cancel.isCancelled }, drop: { job, error in job.done(.failure(error)) }
             ) { jobs in
-                Self.runCaptions(jobs, model: captioner, metrics: metrics, maxBatch: maxBatch) { limit, accept in
+                Self.runCaptions(jobs, model: captioner, metrics: metrics, maxBatch: maxBatch,
+                                 interleave: { compute.runQueued() }) { limit, accept in
                     box.stage?.takeWaiting(limit: limit, where: accept) ?? []
                 }
             }
@@ -393,7 +395,11 @@ public final class Engine: @unchecked Sendable {
     /// Caption requests grouped by decoding options (one `generate` call cannot mix them). Greedy and sampled
     /// groups batch continuously: at every step boundary, waiting requests with the same options join the running
     /// decode (up to `maxBatch` images live) and finished ones leave. Beam search runs whole requests per call.
+    ///
+    /// `interleave` runs other stages' queued batches at each boundary (one compute thread runs everything), so
+    /// a request whose image arrives mid-decode gets its query tokens and can join.
     static func runCaptions(_ jobs: [CaptionJob], model: CaptionModel, metrics: EngineMetrics, maxBatch: Int,
+                            interleave: @escaping () -> Void,
                             takeWaiting: @escaping (Int, (CaptionJob) -> Bool) -> [CaptionJob]) {
         var groups: [(options: GenerationOptions, jobs: [CaptionJob])] = []
         for job in jobs {
@@ -415,6 +421,7 @@ public final class Engine: @unchecked Sendable {
                 // A job whose client left stops decoding at the next step; the others go on.
                 shouldStop: { input in running[input].cancel.isCancelled },
                 join: options.numBeams > 1 ? nil : {
+                    interleave()
                     let joining = takeWaiting(maxBatch - liveInputs) { $0.options == options }
                     guard !joining.isEmpty else { return [] }
                     do {

@@ -26,7 +26,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var textStage = Stage(maxBatchSize: 32, maxBatchWait: .milliseconds(5))
     /// The joint ITM pass: one row per (image, text) pair.
     public var matchStage = Stage(maxBatchSize: 64, maxBatchWait: .milliseconds(5))
-    /// Caption decoding: whole caption requests per `generate` call (no join mid-flight yet).
+    /// Caption decoding: images decoding at once. Greedy and sampled requests join a running decode at step
+    /// boundaries up to `maxBatchSize`; beam search runs whole requests per call.
     public var captionStage = Stage(maxBatchSize: 8, maxBatchWait: .milliseconds(10))
     /// Requests admitted and not yet answered; beyond it a request gets 429 before its images are decoded.
     public var requestQueueCapacity = 256

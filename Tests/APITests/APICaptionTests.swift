@@ -132,6 +132,43 @@ struct APICaptionTests {
         #expect(secondResult.items.first?.captions == expectedSecond)
     }
 
+    @Test("a new image that arrives mid-decode is encoded between steps and joins the decode")
+    func newImageJoinsRunningDecode() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let engine = server.engine
+        let portrait = try APIFixtures.image("portrait.png")
+        let options = {
+            var options = CaptionOptions()
+            options.maxNewTokens = 12
+            options.minNewTokens = 12
+            return options
+        }()
+        let second = Completion<CaptionResult>()
+        let submitted = Completion<Bool>()
+        var first = CaptionRequest(images: [try APIFixtures.image("landscape.png")], options: options)
+        first.onToken = { _ in
+            guard !submitted.isSet else { return }
+            submitted.set(.success(true))
+            engine.caption(CaptionRequest(images: [portrait], options: options), cancel: CancelToken()) {
+                second.set($0)
+            }
+            // Long enough for the worker to decode the PNG and the image stage's 5 ms wait to queue its batch.
+            usleep(200_000)
+        }
+        let firstDone = Completion<CaptionResult>()
+        engine.caption(first, cancel: CancelToken()) { firstDone.set($0) }
+        let firstResult = try firstDone.wait().get()
+        let secondResult = try second.wait().get()
+        #expect(engine.metrics.snapshot.joinedDecodes == 1)
+        #expect(engine.metrics.snapshot.batchSizes["caption"] == [1: 1])
+        #expect(secondResult.items.first?.cached == false)
+        #expect(firstResult.items.first?.captions
+                == (try CaptionFixture.offline("landscape.png", maxNewTokens: 12, minNewTokens: 12)))
+        #expect(secondResult.items.first?.captions
+                == (try CaptionFixture.offline("portrait.png", maxNewTokens: 12, minNewTokens: 12)))
+    }
+
     @Test("Accept: text/plain returns just the caption text")
     func plainText() throws {
         let server = try Self.server()
