@@ -36,6 +36,13 @@ final class ComputeThread: @unchecked Sendable {
         for job in queued { job() }
     }
 
+    /// Jobs waiting to run (tests wait on it instead of sleeping).
+    var queuedCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count
+    }
+
     /// Lets the thread finish the queued jobs and exit.
     func stop() {
         condition.lock()

@@ -19,7 +19,7 @@ public final class Engine: @unchecked Sendable {
     public let cache: LRUCache<String, CachedImage>
     let flights = SingleFlight<String, CachedImage>()
 
-    private let compute = ComputeThread(name: "tiaoyu.compute")
+    let compute = ComputeThread(name: "tiaoyu.compute")
     let workers: OperationQueue
     private let admissionLock = NSLock()
     private var inFlight = 0

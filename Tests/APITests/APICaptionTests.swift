@@ -1,7 +1,7 @@
 import API
 import Blip2
 import Foundation
-import Inference
+@testable import Inference
 import Tensors
 import Testing
 import TestSupport
@@ -153,8 +153,10 @@ struct APICaptionTests {
             engine.caption(CaptionRequest(images: [portrait], options: options), cancel: CancelToken()) {
                 second.set($0)
             }
-            // Long enough for the worker to decode the PNG and the image stage's 5 ms wait to queue its batch.
-            usleep(200_000)
+            // Hold this step until the new image's batch waits for the compute thread (decoded by a worker,
+            // then queued by the image stage), so the next boundary runs it and the request joins.
+            let deadline = Date().addingTimeInterval(5)
+            while engine.compute.queuedCount == 0, Date() < deadline { usleep(1000) }
         }
         let firstDone = Completion<CaptionResult>()
         engine.caption(first, cancel: CancelToken()) { firstDone.set($0) }
