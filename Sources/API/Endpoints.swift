@@ -301,7 +301,9 @@ enum Endpoints {
         out += "# HELP tiaoyu_engine_batch_duration_seconds Time to run one batch, by stage.\n"
         out += "# TYPE tiaoyu_engine_batch_duration_seconds histogram\n"
         let name = "tiaoyu_engine_batch_duration_seconds"
-        for (stage, buckets) in m.stageLatencyBuckets.sorted(by: { $0.key < $1.key }) {
+        // Stages come from the batch counts, recorded before a batch runs (its duration only after it).
+        for stage in m.batchSizes.keys.sorted() {
+            let buckets = m.stageLatencyBuckets[stage] ?? [Int](repeating: 0, count: EngineMetrics.latencyBuckets.count)
             for (bound, count) in zip(EngineMetrics.latencyBuckets, buckets) {
                 out += "\(name)_bucket{stage=\"\(stage)\",le=\"\(bound)\"} \(count)\n"
             }
