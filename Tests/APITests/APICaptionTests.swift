@@ -171,6 +171,26 @@ struct APICaptionTests {
                 == (try CaptionFixture.offline("portrait.png", maxNewTokens: 12, minNewTokens: 12)))
     }
 
+    @Test("a request cancelled mid-decode stops at the next step and is answered cancelled")
+    func cancelStopsDecoding() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let engine = server.engine
+        var options = CaptionOptions()
+        options.maxNewTokens = 12
+        options.minNewTokens = 12
+        let cancel = CancelToken()
+        var request = CaptionRequest(images: [try APIFixtures.image("landscape.png")], options: options)
+        request.onToken = { event in if event.tokenID >= 0 { cancel.cancel() } }
+        let done = Completion<CaptionResult>()
+        engine.caption(request, cancel: cancel) { done.set($0) }
+        let result = try done.wait()
+        #expect(throws: EngineError.cancelled) { try result.get() }
+        #expect(engine.metrics.snapshot.generatedTokens == 1)
+        #expect(engine.metrics.snapshot.cancelled == 1)
+        #expect(engine.queueDepth == 0)
+    }
+
     @Test("Accept: text/plain returns just the caption text")
     func plainText() throws {
         let server = try Self.server()
