@@ -40,6 +40,8 @@ let package = Package(
             dependencies: ["HTTP1", "CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")]
         ),
 
+        .target(name: "API", dependencies: ["HTTPServer", "HTTP1", "Inference"]),
+
         // MARK: executable
         .executableTarget(
             name: "tiaoyu",
@@ -70,6 +72,11 @@ let package = Package(
             dependencies: ["Inference", "Blip2", "Tokenizers", "ImagePipeline", "Tensors", "TestSupport"]
         ),
         .testTarget(name: "CommandLineTests", dependencies: ["Inference", "TestSupport"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: ["API", "Inference", "Blip2", "ImagePipeline", "HTTPServer", "HTTP1", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "Blip2Tests", dependencies: ["Blip2", "SafeTensors", "Tensors", "ImagePipeline", "TestSupport"]
         ),

@@ -51,10 +51,20 @@ public struct GenerationObserver {
     public var onToken: ((GenerationToken) -> Void)?
     /// Called once per forward step with the rows it computed.
     public var onStep: ((GenerationStep) -> Void)?
+    /// Asked before each step for every live input (greedy and sampling): true ends that input's sequences
+    /// there (its client left), so the rest of the batch goes on without it. Beam search does not ask.
+    public var shouldStop: ((_ input: Int) -> Bool)?
+    /// Continuous batching (greedy and sampling): asked at every step boundary for new inputs to start now.
+    /// They are prefilled and decode alongside the running ones under the same options, numbered after every
+    /// input so far (the output grows to match). Beam search does not ask.
+    public var join: (() -> [GenerationInput])?
 
-    public init(onToken: ((GenerationToken) -> Void)? = nil, onStep: ((GenerationStep) -> Void)? = nil) {
+    public init(onToken: ((GenerationToken) -> Void)? = nil, onStep: ((GenerationStep) -> Void)? = nil,
+                shouldStop: ((_ input: Int) -> Bool)? = nil, join: (() -> [GenerationInput])? = nil) {
         self.onToken = onToken
         self.onStep = onStep
+        self.shouldStop = shouldStop
+        self.join = join
     }
 }
 
@@ -193,6 +203,8 @@ public struct OPTGenerator: Sendable {
             var next: [Row] = []
             var nextCaches: [KVCache] = []
             for (slot, var row) in live.enumerated() {
+                // A stopped input leaves like a finished one: no token, its cache released below.
+                if observer.shouldStop?(row.input) == true { continue }
                 var scores = Self.row(logits, row.logitsRow)
                 for p in processors { p.process(&scores, context: row.context) }
                 let token = options.doSample
@@ -212,11 +224,50 @@ public struct OPTGenerator: Sendable {
             live = next
             liveCaches = nextCaches
             nextCaches = []
-            guard !live.isEmpty else { break }
-            let tokens = live.map { $0.context.tokens[$0.context.tokens.count - 1] }
-            logits = try run { () throws(TensorError) in
-                try model.nextTokenLogits(try model.decoder.embed(tokens), caches: &liveCaches,
-                                          counts: [Int](repeating: 1, count: live.count))
+            let joining = observer.join?() ?? []
+            guard !live.isEmpty || !joining.isEmpty else { break }
+            var stepLogits: Tensor?  // [live, V]
+            if !live.isEmpty {
+                let tokens = live.map { $0.context.tokens[$0.context.tokens.count - 1] }
+                stepLogits = try run { () throws(TensorError) in
+                    try model.nextTokenLogits(try model.decoder.embed(tokens), caches: &liveCaches,
+                                              counts: [Int](repeating: 1, count: live.count))
+                }
+            }
+            if !joining.isEmpty {
+                // New inputs join at this boundary: their prefill logits follow the running rows' logits.
+                var joined: [Prompt] = []
+                for input in joining {
+                    joined.append(try Prompt(input, row: results.count + joined.count, config: model.config,
+                                             maxNewTokens: options.maxNewTokens))
+                }
+                var joinedCaches = joined.map {
+                    model.decoder.makeCache(capacity: $0.attended.count + options.maxNewTokens)
+                }
+                let embeds = Tensor.concatenate(joined.map(\.embeddings), axis: 0)
+                let prefill = try run { () throws(TensorError) in
+                    try model.nextTokenLogits(
+                        embeds, caches: &joinedCaches, counts: joined.map(\.embeddings.shape[0]))
+                }
+                var rowsOfPrefill: [Int] = []
+                for (j, p) in joined.enumerated() {
+                    let i = results.count
+                    results.append([[Int]](repeating: p.ids, count: perInput))
+                    counts.append([Int](repeating: 0, count: perInput))
+                    for s in 0..<perInput {
+                        live.append(Row(input: i, sequence: s,
+                                        context: GenerationContext(tokens: p.ids, promptLength: p.ids.count,
+                                                                   ignoredPrefix: p.ignoredPrefix),
+                                        random: GenerationRandom(seed: options.seed, stream: i * perInput + s),
+                                        logitsRow: live.count))
+                        liveCaches.append(joinedCaches[j])
+                        rowsOfPrefill.append(j)
+                    }
+                }
+                let joinedLogits = Self.rows(prefill, rowsOfPrefill)  // one row per joined sequence
+                logits = stepLogits.map { Tensor.concatenate([$0, joinedLogits], axis: 0) } ?? joinedLogits
+            } else if let stepLogits {
+                logits = stepLogits
             }
             step += 1
         }

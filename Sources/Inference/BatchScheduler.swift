@@ -85,6 +85,24 @@ public struct BatchScheduler<Item: Sendable>: Sendable {
         return (true, advance(now: now))
     }
 
+    /// Takes up to `limit` waiting requests that `accept` allows, oldest first, out of the queue: a running batch
+    /// absorbs them (continuous batching). Requests past their deadline stay for the next event to report.
+    public mutating func takeWaiting(limit: Int, now: UInt64, where accept: (Item) -> Bool) -> [Entry] {
+        guard limit > 0, queueDepth > 0 else { return [] }
+        var taken: [Entry] = []
+        var kept: [Entry] = []
+        for entry in queue[head...] {
+            if taken.count < limit, (entry.deadline ?? .max) > now, accept(entry.item) {
+                taken.append(entry)
+            } else {
+                kept.append(entry)
+            }
+        }
+        queue = kept
+        head = 0
+        return taken
+    }
+
     /// The running batch of `count` requests finished.
     public mutating func batchCompleted(count: Int, now: UInt64) -> [Action] {
         busy = false

@@ -69,12 +69,29 @@ public struct CaptionModel: Sendable {
     /// Captions a batch of preprocessed images ([B, 3, S, S]) with an optional prompt per image.
     public func caption(pixels: Tensor, prompts: [String?], options: GenerationOptions,
                         observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
-        let query = try model.queryOutput(pixels)
+        try caption(queryOutput: try model.queryOutput(pixels), prompts: prompts, options: options, observer: observer)
+    }
+
+    /// Captions a batch of Q-Former query outputs ([B, Q, C]) with an optional prompt per image.
+    public func caption(queryOutput query: Tensor, prompts: [String?], options: GenerationOptions,
+                        observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
         var promptTokenIDs: [[Int]?] = []
         for prompt in prompts { promptTokenIDs.append(try prompt.map { try self.promptIDs($0) }) }
+        return try caption(queryOutput: query, promptIDs: promptTokenIDs, options: options, observer: observer)
+    }
+
+    /// Captions a batch of query outputs with prompts already tokenized (`promptIDs`), so the server can
+    /// tokenize before a request joins a batch.
+    public func caption(queryOutput query: Tensor, promptIDs promptTokenIDs: [[Int]?], options: GenerationOptions,
+                        observer: GenerationObserver = GenerationObserver()) throws -> [[Caption]] {
         let output = try model.generate(
             queryOutput: query, prompts: promptTokenIDs, options: options, observer: observer)
-        return zip(output.sequences, output.newTokenCounts).map { sequences, counts in
+        return captions(from: output, options: options)
+    }
+
+    /// The captions of a generation output: generated ids (prompt dropped), text, finish reason.
+    public func captions(from output: GenerationOutput, options: GenerationOptions) -> [[Caption]] {
+        zip(output.sequences, output.newTokenCounts).map { sequences, counts in
             zip(sequences, counts).map { sequence, count in
                 let generated = Array(sequence.suffix(count))
                 let stopped = generated.last.map { options.eosTokenIDs.contains($0) } ?? false

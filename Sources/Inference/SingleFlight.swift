@@ -35,6 +35,11 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
         for waiter in waiters { waiter(result) }
     }
 
+    /// Callers waiting on `key` now, the leader included (0 when nothing is in flight).
+    public func waiterCount(_ key: Key) -> Int {
+        state.withLock { $0.inFlight[key]?.count ?? 0 }
+    }
+
     /// Requests that waited on another's computation instead of computing (a metric).
     public var coalesced: Int { state.withLock { $0.coalesced } }
 }

@@ -104,6 +104,43 @@ struct OPTGeneratorTests {
         #expect(eos.contains(try #require(output.sequences[0][0].last)))
     }
 
+    @Test("a stopped input leaves the batch at the next step while the other decodes exactly as before")
+    func stoppedInputLeavesTheBatch() throws {
+        let f = try OPTFixture("tiny-pre")
+        let full = try Self.run(f, "caption")
+        var steps = 0
+        let stopped = try Self.run(f, "caption", observer: GenerationObserver(
+            onStep: { _ in steps += 1 }, shouldStop: { input in input == 1 && steps > 2 }))
+        // Input 1 chose a token at each of the first two steps, then stopped; input 0 is untouched.
+        #expect(stopped.newTokenCounts[1][0] == 2)
+        #expect(stopped.sequences[1][0] == Array(full.sequences[1][0].prefix(stopped.sequences[1][0].count)))
+        #expect(stopped.sequences[0] == full.sequences[0])
+    }
+
+    @Test("an input that joins at a step boundary decodes as it would alone, and so does the running one",
+          arguments: [false, true])
+    func joinedInputDecodesAsAlone(sampled: Bool) throws {
+        let f = try OPTFixture("tiny-pre")
+        let inputs = try f.inputs("caption")
+        var options = try f.options("caption")
+        options.doSample = sampled
+        options.seed = 7
+        let generator = OPTGenerator(model: f.model)
+        // Seeded sampling draws from a stream per input index, so "alone" means at the same index.
+        let both = try generator.generate(inputs, options: options)
+        let first = try generator.generate([inputs[0]], options: options)
+        var offered = false
+        let joined = try generator.generate([inputs[0]], options: options, observer: GenerationObserver(join: {
+            guard !offered else { return [] }
+            offered = true
+            return [inputs[1]]
+        }))
+        #expect(joined.sequences.count == 2)
+        #expect(joined.sequences[0] == first.sequences[0])
+        #expect(joined.sequences[1] == both.sequences[1])
+        #expect(joined.newTokenCounts[1] == both.newTokenCounts[1])
+    }
+
     @Test("the streaming hook sees every generated token once, in order")
     func streamingCallbackSeesEveryTokenInOrder() throws {
         let f = try OPTFixture("tiny-pre")

@@ -96,4 +96,24 @@ import Testing
         #expect(!scheduler.cancel(ticket, now: 1).removed)
         #expect(Self.runs(scheduler.timerFired(now: 10 * Self.ms)) == [["stays"]])
     }
+
+    @Test func aRunningBatchTakesMatchingWaitingRequestsOldestFirstButNotExpiredOnes() {
+        var scheduler = Self.scheduler(batch: 1, capacity: 8)
+        let (_, first) = scheduler.submit("run", deadline: nil, now: 0)
+        #expect(Self.runs(first) == [["run"]])
+        _ = scheduler.submit("x1", deadline: nil, now: 1)
+        _ = scheduler.submit("y1", deadline: nil, now: 2)
+        _ = scheduler.submit("x-late", deadline: 5, now: 2)
+        _ = scheduler.submit("x2", deadline: nil, now: 3)
+        _ = scheduler.submit("x3", deadline: nil, now: 4)
+        let taken = scheduler.takeWaiting(limit: 2, now: 5) { $0.hasPrefix("x") }
+        #expect(taken.map(\.item) == ["x1", "x2"])
+        #expect(scheduler.queueDepth == 3)
+        #expect(scheduler.takeWaiting(limit: 0, now: 5) { _ in true }.isEmpty)
+        let after = scheduler.batchCompleted(count: 1, now: 6)
+        let expired = after.compactMap { if case .expired(let e) = $0 { return e.map(\.item) } else { return nil } }
+        #expect(expired == [["x-late"]])
+        #expect(Self.runs(after) == [["y1"]])
+    }
 }
+
