@@ -50,6 +50,7 @@ let package = Package(
                 "HTTP1",
                 "Inference",
                 "Blip2",
+                "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

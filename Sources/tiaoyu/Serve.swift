@@ -1,8 +1,10 @@
+import API
 import ArgumentParser
 import Dispatch
 import Foundation
 import HTTP1
 import HTTPServer
+import Inference
 import Logging
 
 /// `tiaoyu serve`: every option also reads a `TIAOYU_*` environment variable (the flag wins), so containers and
@@ -64,6 +66,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a client gets to finish the TLS handshake. [TIAOYU_TLS_HANDSHAKE_TIMEOUT, 10]")
     var tlsHandshakeTimeout: Double?
 
+    @OptionGroup(title: "Inference")
+    var engine: EngineOptions
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let settings = Settings(environment: environment)
@@ -121,6 +126,9 @@ struct Serve: ParsableCommand {
             throw ValidationError("TLS needs both --tls-cert and --tls-key (TIAOYU_TLS_CERT, TIAOYU_TLS_KEY)")
         }
 
+        let modelDirectories = try engine.modelDirectories(settings)
+        let engineConfiguration = try engine.configuration(settings)
+
         let level = try settings.value(logLevel, "TIAOYU_LOG_LEVEL", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ValidationError("unknown log level '\(level)'")
@@ -158,12 +166,28 @@ struct Serve: ParsableCommand {
             logger.critical("cannot listen", metadata: ["error": .string(error.description)])
             throw ExitCode(2)
         }
-        server.readiness = .ready
+        // /healthz answers at once; /readyz says "loading" until the models are loaded and a warm-up batch ran
+        // (API.install sets it ready). Loading happens off the main thread so signals are handled meanwhile.
+        server.readiness = .loading
+        Thread.detachNewThread {
+            let started = Date()
+            do {
+                let engine = try Engine(modelDirectories: modelDirectories, configuration: engineConfiguration)
+                logger.info("models loaded", metadata: [
+                    "models": .string(modelDirectories.joined(separator: ",")),
+                    "seconds": .string(String(format: "%.2f", Date().timeIntervalSince(started))),
+                ])
+                API.install(on: server, engine: engine)
+            } catch {
+                logger.critical("cannot load the models", metadata: ["error": .string("\(error)")])
+                terminateProcess(2)
+            }
+        }
 
         ShutdownSignals.install(logger: logger) {
             server.shutdown {
                 logger.info("drained, exiting")
-                Foundation.exit(0)
+                terminateProcess(0)
             }
         }
         dispatchMain()
@@ -225,7 +249,7 @@ enum ShutdownSignals {
             source.setEventHandler {
                 if state.received {
                     logger.warning("second signal: exiting without draining")
-                    Foundation.exit(1)
+                    terminateProcess(1)
                 }
                 state.received = true
                 logger.info("signal received: draining", metadata: ["signal": .stringConvertible(number)])
@@ -239,4 +263,12 @@ enum ShutdownSignals {
     private final class SignalState: @unchecked Sendable {
         var received = false  // only touched on `queue`
     }
+}
+
+/// Ends the process with `code` without running atexit handlers: other threads (model loading, the compute
+/// thread) may still hold runtime or stdio locks that those handlers need, and `exit` would then hang.
+/// Logs are written unbuffered, so nothing is lost.
+func terminateProcess(_ code: Int32) -> Never {
+    fflush(nil)
+    _exit(code)
 }

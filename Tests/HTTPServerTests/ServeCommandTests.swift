@@ -156,4 +156,41 @@ import TestSupport
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+
+    @Test func servesTheEmbeddedDefaultModelWithNoFlags() throws {
+        let child = try Child(arguments: ["--port", "0"])
+        #expect(child.waitForListening())
+        // Ready only after the models are loaded and warmed up.
+        var ready = false
+        for _ in 0..<300 where !ready {
+            let probe = try RawHTTPConnection(port: child.port)
+            probe.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+            ready = probe.readResponses(1).first?.status == 200
+            if !ready { usleep(100_000) }
+        }
+        #expect(ready)
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/shapes")
+        struct Heldout: Decodable {
+            struct Scene: Decodable { var file: String; var greedy_caption: String }
+            var scenes: [Scene]
+        }
+        let scene = try #require(try JSONDecoder().decode(
+            Heldout.self, from: Data(contentsOf: fixtures.appendingPathComponent("heldout.json"))).scenes.first)
+        let image = [UInt8](try Data(contentsOf: fixtures.appendingPathComponent(scene.file)))
+        let client = try RawHTTPConnection(port: child.port)
+        client.send("POST /caption HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\nContent-Type: image/png\r\n"
+            + "Content-Length: \(image.count)\r\n\r\n")
+        client.send(image)
+        let response = client.readResponses(1, timeout: 30).first
+        #expect(response?.status == 200)
+        #expect(response?.text.trimmingCharacters(in: .whitespacesAndNewlines) == scene.greedy_caption)
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(child.waitForExit(timeout: 30) == 0)
+    }
+
+    @Test func aBrokenModelDirectoryIsAClearStartupError() throws {
+        let child = try Child(arguments: ["--port", "0", "--model", "/nonexistent/model"])
+        #expect(child.waitForExit(timeout: 30) == 2)
+        #expect(child.remainingLog().contains("cannot load"))
+    }
 }
