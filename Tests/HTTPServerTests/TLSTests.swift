@@ -175,7 +175,12 @@ import TestSupport
             "TIAOYU_TLS_CERT": certificate.certificate, "TIAOYU_TLS_KEY": certificate.key,
         ])
         #expect(child.waitForListening())
-        let result = try Self.curl(["--cacert", certificate.certificate, "https://127.0.0.1:\(child.port)/readyz"])
+        // Ready once the models have loaded and warmed up ("loading" until then).
+        var result = try Self.curl(["--cacert", certificate.certificate, "https://127.0.0.1:\(child.port)/readyz"])
+        for _ in 0..<300 where String(decoding: result.stdout, as: UTF8.self) != #"{"status":"ready"}"# {
+            usleep(100_000)
+            result = try Self.curl(["--cacert", certificate.certificate, "https://127.0.0.1:\(child.port)/readyz"])
+        }
         #expect(String(decoding: result.stdout, as: UTF8.self) == #"{"status":"ready"}"#, "\(result.stderr)")
         kill(child.process.processIdentifier, SIGTERM)
         #expect(child.waitForExit(timeout: 10) == 0)
