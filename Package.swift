@@ -60,7 +60,9 @@ let package = Package(
         ),
 
         // MARK: tests
-        .target(name: "TestSupport", dependencies: ["HTTP1", "HTTPServer", "Tensors"], path: "Sources/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["HTTP1", "HTTPServer", "Tensors", "CZlib"], path: "Sources/TestSupport"
+        ),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "TestSupport"]),
         .testTarget(name: "DeployTests", dependencies: ["HTTPServer", "HTTP1", "TestSupport"]),

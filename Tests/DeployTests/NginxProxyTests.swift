@@ -107,6 +107,69 @@ struct NginxProxyTests {
         #expect(echoed.body == payload)
     }
 
+    /// Waits until the server's own /readyz says ready (models loaded and warmed up).
+    static func waitUntilReady(_ server: TiaoyuProcess) throws {
+        for _ in 0..<300 {
+            let probe = try RawHTTPConnection(port: server.port)
+            probe.send("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            if probe.readResponses(1).first?.status == 200 { return }
+            usleep(100_000)
+        }
+        Issue.record("the server never became ready: \(server.log.suffix(2000))")
+    }
+
+    /// A PNG of random pixels just over 10 MB (stored, so it does not shrink).
+    static func tenMegabytePNG() throws -> [UInt8] {
+        let side = 1830
+        let handle = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        defer { try? handle.close() }
+        let pixels = [UInt8](try #require(try handle.read(upToCount: side * side * 3)))
+        return PNGWriter.rgb(width: side, height: side, pixels: pixels)
+    }
+
+    @Test func aTenMegabyteImageIsCaptionedThroughNginx() throws {
+        let image = try Self.tenMegabytePNG()
+        #expect(image.count > 10_000_000)
+        let server = try TiaoyuProcess(arguments: ["--port", "0"])
+        defer { server.stop() }
+        try Self.waitUntilReady(server)
+        let nginx = try Nginx(upstreams: [server.port])
+        defer { nginx.stop() }
+        let client = try nginx.connect()
+        let head = "POST /caption HTTP/1.1\r\nHost: tiaoyu.test\r\nContent-Type: image/png\r\n"
+            + "Content-Length: \(image.count)\r\n\r\n"
+        client.send(Array(head.utf8) + image)
+        let response = try #require(client.readResponses(1, timeout: 60).first,
+                                    "nginx: \(nginx.errorLog)\nserver: \(server.log.suffix(2000))")
+        #expect(response.status == 200, "\(response.text)")
+        let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let item = (json?["data"] as? [[String: Any]])?.first
+        let caption = (item?["captions"] as? [[String: Any]])?.first?["text"] as? String
+        #expect(caption?.isEmpty == false)
+        #expect((item?["image"] as? [String: Any])?["width"] as? Int == 1830)
+        #expect(nginx.midResponseFailures.isEmpty, "\(nginx.errorLog)")
+    }
+
+    @Test func aStreamedCaptionPassesNginxAsServerSentEvents() throws {
+        let server = try TiaoyuProcess(arguments: ["--port", "0"])
+        defer { server.stop() }
+        try Self.waitUntilReady(server)
+        let nginx = try Nginx(upstreams: [server.port])
+        defer { nginx.stop() }
+        let image = PNGWriter.rgb(width: 48, height: 48, pixels: (0..<(48 * 48 * 3)).map { UInt8(truncatingIfNeeded: $0 * 7) },
+                                  level: 6)
+        let client = try nginx.connect()
+        let head = "POST /caption HTTP/1.1\r\nHost: tiaoyu.test\r\nAccept: text/event-stream\r\n"
+            + "Content-Type: image/png\r\nContent-Length: \(image.count)\r\n\r\n"
+        client.send(Array(head.utf8) + image)
+        let response = try #require(client.readResponses(1, timeout: 30).first, "\(nginx.errorLog)")
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type")?.hasPrefix("text/event-stream") == true)
+        let events = response.text.components(separatedBy: "\n\n").filter { $0.hasPrefix("event:") || $0.hasPrefix("data:") }
+        #expect(events.count >= 2, "\(response.text)")
+        #expect(nginx.midResponseFailures.isEmpty, "\(nginx.errorLog)")
+    }
+
     @Test func aStreamPassesNginxEventByEvent() throws {
         let server = try InProcessServer()
         defer { server.shutdown {} }
