@@ -1,0 +1,152 @@
+// Times the Swift OPT decoder (OPTGenerator, greedy with KV caches) and the whole captioning model
+// (Blip2ForConditionalGeneration, pixels to ids) in a release build, on the random BLIP-2 OPT-125M weights that
+// torch_reference.py saved; checks the generated ids equal transformers' and compares with its timing JSON.
+// Run through run.sh.
+//
+// Usage: DecoderBench WEIGHTS_DIR [TORCH_JSON]
+
+import Blip2
+import CBLAS
+import Foundation
+import SafeTensors
+import Tensors
+
+// The same settings as torch_reference.py (both sides must time the same work).
+/// Prompt length of the decode runs (the issue's "context 40").
+let context = 40
+/// New tokens per decode run, forced with min_new_tokens so EOS cannot end a run early.
+let newTokens = 32
+/// New tokens of the caption run (the server's default max_new_tokens).
+let captionTokens = 30
+let batches = [1, 8]
+/// Timed runs after warm-up, per batch size; the median is reported.
+let repeats = [1: 7, 8: 5]
+let captionRepeats = 5
+let warmup = 1
+let eosTokenID = 2
+let padTokenID = 1
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Median seconds of `repeats` runs after `warmup`, and the last run's result.
+func timed<T>(_ count: Int, _ body: () throws -> T) throws -> (Double, T) {
+    var times: [Double] = []
+    var last: T?
+    for i in 0..<(warmup + count) {
+        let t = try seconds { last = try body() }
+        if i >= warmup { times.append(t) }
+    }
+    guard let last else { throw BenchError.noRun }
+    return (median(times), last)
+}
+
+enum BenchError: Error { case noRun, badInput(String) }
+
+func intRows(_ t: Tensor) -> [[Int]] {
+    let (rows, cols) = (t.shape[0], t.shape[1])
+    let s = t.scalars
+    return (0..<rows).map { r in (0..<cols).map { Int(s[r * cols + $0]) } }
+}
+
+func options(_ n: Int) -> GenerationOptions {
+    GenerationOptions(maxNewTokens: n, minNewTokens: n, eosTokenIDs: [eosTokenID], padTokenID: padTokenID)
+}
+
+func run() throws {
+    let args = CommandLine.arguments
+    guard args.count >= 2 else {
+        print("usage: DecoderBench WEIGHTS_DIR [TORCH_JSON]")
+        exit(2)
+    }
+    let dir = args[1]
+    let model = try Blip2ForConditionalGeneration.load(directory: dir)
+    let generator = OPTGenerator(model: model.languageModel)
+    let inputs = try SafeTensorsFile(path: dir + "/inputs.safetensors")
+    let prompts = intRows(try inputs.tensor(named: "prompt_ids"))
+    let pixels = try inputs.tensor(named: "pixel_values")
+    guard prompts.count >= (batches.max() ?? 1), prompts.allSatisfy({ $0.count == context }) else {
+        throw BenchError.badInput("prompt_ids must be [\(batches.max() ?? 1), \(context)]")
+    }
+    let torchIDs = try? SafeTensorsFile(path: dir + "/torch_ids.safetensors")
+
+    let corename = openblas_get_corename().map { String(cString: $0) } ?? "?"
+    let env = ProcessInfo.processInfo.environment
+    print("openblas core: \(corename) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset")), "
+        + "BLAS threads \(Kernels.blasThreadCount)")
+    var torch: [String: Any] = [:]
+    if args.count >= 3, let data = FileManager.default.contents(atPath: args[2]),
+       let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
+        torch = json
+        print("torch: \(json["torch"] ?? "?"), transformers \(json["transformers"] ?? "?"), "
+            + "threads \(json["threads"] ?? "?"), attention \(json["attn_implementation"] ?? "?")")
+    }
+    let torchDecode = torch["decode_seconds"] as? [String: Double] ?? [:]
+    let torchPrefill = torch["prefill_seconds"] as? [String: Double] ?? [:]
+
+    func check(_ name: String, _ ours: [[Int]]) {
+        guard let file = torchIDs, let theirs = try? file.tensor(named: name) else {
+            print("  check \(name): no torch ids")
+            return
+        }
+        let same = intRows(theirs) == ours
+        print("  check \(name): ids \(same ? "EQUAL" : "DIFFER") to transformers' greedy ids"
+            + (same ? "" : "\n    swift \(ours)\n    torch \(intRows(theirs))"))
+    }
+
+    print("decode: context \(context), \(newTokens) new tokens (greedy, KV cache); tokens/s = batch × new / time")
+    for batch in batches {
+        let rows = Array(prompts[0..<batch])
+        func decode(_ n: Int) throws -> GenerationOutput {
+            var generation: [GenerationInput] = []
+            for ids in rows {
+                generation.append(GenerationInput(
+                    ids: ids, attentionMask: [Int](repeating: 1, count: ids.count),
+                    embeddings: try model.languageModel.decoder.embed(ids)))
+            }
+            return try generator.generate(generation, options: options(n))
+        }
+        let (t, out) = try timed(repeats[batch] ?? 3) { try decode(newTokens) }
+        let (prefill, _) = try timed(repeats[batch] ?? 3) { try decode(1) }
+        let rate = Double(batch * newTokens) / t
+        let stepRate = Double(batch * (newTokens - 1)) / (t - prefill)
+        var line = String(format: "batch %d: swift %.3f s = %.1f tok/s (prefill %.3f s; steps after it %.1f tok/s)",
+                          batch, t, rate, prefill, stepRate)
+        if let tt = torchDecode[String(batch)], let tp = torchPrefill[String(batch)] {
+            let torchRate = Double(batch * newTokens) / tt
+            line += String(format: "\n         torch %.3f s = %.1f tok/s (prefill %.3f s; steps after it %.1f tok/s)"
+                + "\n         swift/torch tokens/s = %.2fx (steps after prefill %.2fx)",
+                tt, torchRate, tp, Double(batch * (newTokens - 1)) / (tt - tp), rate / torchRate,
+                stepRate / (Double(batch * (newTokens - 1)) / (tt - tp)))
+        }
+        print(line)
+        check("decode.\(batch)", out.sequences.map { Array($0[0].suffix(newTokens)) })
+    }
+
+    print("caption: one image, pixels [1, 3, 224, 224] to \(captionTokens) ids (preprocessing not timed)")
+    let (t, out) = try timed(captionRepeats) {
+        let query = try model.queryOutput(pixels)
+        return try model.generate(queryOutput: query, prompts: [nil], options: options(captionTokens))
+    }
+    var line = String(format: "caption: swift %.3f s", t)
+    if let tt = torch["caption_seconds"] as? Double {
+        line += String(format: "; torch %.3f s; torch/swift = %.2fx", tt, tt / t)
+    }
+    print(line)
+    check("caption", out.sequences.map { Array($0[0].suffix(captionTokens)) })
+}
+
+do {
+    try run()
+} catch {
+    print("error: \(error)")
+    exit(1)
+}
