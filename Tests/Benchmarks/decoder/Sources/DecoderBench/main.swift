@@ -4,6 +4,7 @@
 // Run through run.sh.
 //
 // Usage: DecoderBench WEIGHTS_DIR [TORCH_JSON]
+// DECODER_BENCH_ONLY=1, 8 or caption runs just that part (for quick before/after comparisons and `perf`).
 
 import Blip2
 import CBLAS
@@ -20,8 +21,8 @@ let newTokens = 32
 let captionTokens = 30
 let batches = [1, 8]
 /// Timed runs after warm-up, per batch size; the median is reported.
-let repeats = [1: 7, 8: 5]
-let captionRepeats = 5
+let repeats = [1: 5, 8: 3]
+let captionRepeats = 3
 let warmup = 1
 let eosTokenID = 2
 let padTokenID = 1
@@ -103,7 +104,8 @@ func run() throws {
     }
 
     print("decode: context \(context), \(newTokens) new tokens (greedy, KV cache); tokens/s = batch × new / time")
-    for batch in batches {
+    let only = env["DECODER_BENCH_ONLY"]
+    for batch in batches where only == nil || only == String(batch) {
         let rows = Array(prompts[0..<batch])
         func decode(_ n: Int) throws -> GenerationOutput {
             var generation: [GenerationInput] = []
@@ -131,6 +133,7 @@ func run() throws {
         check("decode.\(batch)", out.sequences.map { Array($0[0].suffix(newTokens)) })
     }
 
+    guard only == nil || only == "caption" else { return }
     print("caption: one image, pixels [1, 3, 224, 224] to \(captionTokens) ids (preprocessing not timed)")
     let (t, out) = try timed(captionRepeats) {
         let query = try model.queryOutput(pixels)
