@@ -38,8 +38,11 @@ func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-/// Median seconds of `repeats` runs after `warmup`, and the last run's result.
-func timed<T>(_ count: Int, _ body: () throws -> T) throws -> (Double, T) {
+/// Fastest run of each named timing (the least disturbed by other load), printed at the end.
+nonisolated(unsafe) var minima: [(String, Double)] = []
+
+/// Median seconds of `count` runs after `warmup`, and the last run's result; records the fastest as `name`.
+func timed<T>(_ count: Int, _ name: String, _ body: () throws -> T) throws -> (Double, T) {
     var times: [Double] = []
     var last: T?
     for i in 0..<(warmup + count) {
@@ -47,6 +50,7 @@ func timed<T>(_ count: Int, _ body: () throws -> T) throws -> (Double, T) {
         if i >= warmup { times.append(t) }
     }
     guard let last else { throw BenchError.noRun }
+    minima.append((name, times.min() ?? 0))
     return (median(times), last)
 }
 
@@ -116,8 +120,8 @@ func run() throws {
             }
             return try generator.generate(generation, options: options(n))
         }
-        let (t, out) = try timed(repeats[batch] ?? 3) { try decode(newTokens) }
-        let (prefill, _) = try timed(repeats[batch] ?? 3) { try decode(1) }
+        let (t, out) = try timed(repeats[batch] ?? 3, "decode.\(batch)") { try decode(newTokens) }
+        let (prefill, _) = try timed(repeats[batch] ?? 3, "prefill.\(batch)") { try decode(1) }
         let rate = Double(batch * newTokens) / t
         let stepRate = Double(batch * (newTokens - 1)) / (t - prefill)
         var line = String(format: "batch %d: swift %.3f s = %.1f tok/s (prefill %.3f s; steps after it %.1f tok/s)",
@@ -135,7 +139,7 @@ func run() throws {
 
     guard only == nil || only == "caption" else { return }
     print("caption: one image, pixels [1, 3, 224, 224] to \(captionTokens) ids (preprocessing not timed)")
-    let (t, out) = try timed(captionRepeats) {
+    let (t, out) = try timed(captionRepeats, "caption") {
         let query = try model.queryOutput(pixels)
         return try model.generate(queryOutput: query, prompts: [nil], options: options(captionTokens))
     }
@@ -145,10 +149,30 @@ func run() throws {
     }
     print(line)
     check("caption", out.sequences.map { Array($0[0].suffix(captionTokens)) })
+    let (half, _) = try timed(captionRepeats, "caption_image_half") { try model.queryOutput(pixels) }
+    line = String(format: "  of which the image half (vision + Q-Former): swift %.3f s", half)
+    if let th = torch["caption_image_half_seconds"] as? Double { line += String(format: "; torch %.3f s", th) }
+    print(line)
+}
+
+/// The fastest runs of both sides, and their ratios (torch time / swift time).
+func printMinima(_ torchMinima: [String: Double]) {
+    print("fastest runs (torch/swift time ratio):")
+    for (name, t) in minima {
+        var line = "  \(name): " + String(format: "swift %.3f s", t)
+        if let tt = torchMinima[name] { line += String(format: "; torch %.3f s; %.2fx", tt, tt / t) }
+        print(line)
+    }
 }
 
 do {
     try run()
+    var torchMinima: [String: Double] = [:]
+    if CommandLine.arguments.count >= 3, let data = FileManager.default.contents(atPath: CommandLine.arguments[2]),
+       let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
+        torchMinima = json["min_seconds"] as? [String: Double] ?? [:]
+    }
+    printMinima(torchMinima)
 } catch {
     print("error: \(error)")
     exit(1)
