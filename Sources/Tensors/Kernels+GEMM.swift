@@ -28,6 +28,21 @@ extension Kernels {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// `y[m] = A[m, n] · x[n] + beta · y`, row-major A with contiguous rows. Empty extents are handled here.
+    static func sgemv(
+        rows m: Int, columns n: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>, beta: Float,
+        y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(m >= 0 && n >= 0, "negative GEMV extent")
+        if m == 0 { return }
+        if n == 0 {
+            for i in 0..<m { y[i] = beta == 0 ? 0 : beta * y[i] }
+            return
+        }
+        precondition(m <= maxBLASExtent && n <= maxBLASExtent, "GEMV extent exceeds BLAS's 32-bit range")
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(n), x, 1, beta, y, 1)
+    }
+
     /// Matrix product of 2-D tensors: `op(a) · op(b)` where `op` transposes when asked.
     /// a: [M, K] (or [K, M] transposed), b: [K, N] (or [N, K] transposed) -> [M, N].
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
@@ -86,6 +101,13 @@ extension Kernels {
             x.withUnsafeBufferPointer { xb in
                 weight.withUnsafeBufferPointer { wb in
                     guard let xp = xb.baseAddress, let wp = wb.baseAddress else { return }
+                    if rows == 1 {
+                        // One row (a decoding step of one sequence): a GEMV reads the weight once in place,
+                        // where sgemm first copies (packs) all of it; the copy was ~40% of a batch-1 decode.
+                        sgemv(rows: outFeatures, columns: inFeatures, a: wp, x: xp, beta: bias == nil ? 0 : 1,
+                              y: yp)
+                        return
+                    }
                     sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
                           a: xp, lda: inFeatures, b: wp, ldb: inFeatures,
                           beta: bias == nil ? 0 : 1, c: yp, ldc: outFeatures)
