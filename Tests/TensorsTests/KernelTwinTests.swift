@@ -25,7 +25,10 @@ struct KernelTwinTests {
                     rtol: 1e-5, atol: 2e-5)
     }
 
-    @Test("linear with HF's [out, in] weights matches the naive sum, with and without bias", arguments: gemmShapes)
+    /// One-row shapes take the GEMV path (a decoding step of one sequence).
+    static let linearShapes = gemmShapes + [(1, 37, 19), (1, 300, 65)]
+
+    @Test("linear with HF's [out, in] weights matches the naive sum, with and without bias", arguments: linearShapes)
     func linear(m: Int, k: Int, n: Int) {
         let x = randomTensor([2, m, k], seed: 5)
         let w = randomTensor([n, k], seed: 6)
