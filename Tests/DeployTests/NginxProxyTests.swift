@@ -3,9 +3,9 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Tiaoyu behind Debian's nginx running `Deploy/nginx/tiaoyu.conf`, all on loopback. `tiaoyu serve` (the binary)
-/// where its routes suffice; our HTTPServer in-process for the upload echo, slow answers and streams that
-/// `/caption` will need (it does not exist yet).
+/// Tiaoyu behind Debian's nginx running `Deploy/nginx/tiaoyu.conf`, all on loopback: `tiaoyu serve` (the binary,
+/// on the embedded default model) for captions, uploads and SIGTERM; our HTTPServer in-process where a test needs
+/// an echo, deliberately slow answers or paced events.
 @Suite(.serialized, .enabled(if: DeployTools.available("nginx"), DeployTools.skipNote))
 struct NginxProxyTests {
     static func get(_ path: String, _ headers: String = "") -> String {
@@ -216,6 +216,50 @@ struct NginxProxyTests {
         #expect(nginx.errorLog.contains("(111: Connection refused)"))
         #expect(nginx.midResponseFailures.isEmpty, "\(nginx.errorLog)")
         #expect(!nginx.errorLog.contains("reset by peer"), "\(nginx.errorLog)")
+    }
+
+    @Test func sigtermDuringCaptionRequestsFinishesThemThenNginxGetsRefusals() throws {
+        let server = try TiaoyuProcess(arguments: ["--port", "0"])
+        defer { server.stop() }
+        try Self.waitUntilReady(server)
+        let nginx = try Nginx(upstreams: [server.port])
+        defer { nginx.stop() }
+        let image = PNGWriter.rgb(width: 64, height: 64, pixels: (0..<(64 * 64 * 3)).map { UInt8(truncatingIfNeeded: $0 * 13) },
+                                  level: 6)
+        let request = Array(("POST /caption HTTP/1.1\r\nHost: tiaoyu.test\r\nContent-Type: image/png\r\n"
+            + "Content-Length: \(image.count)\r\n\r\n").utf8) + image
+        let results = LoadResults()
+        let stop = LoadResults.Flag()
+        let group = DispatchGroup()
+        let port = nginx.port
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                while !stop.isSet {
+                    guard let client = try? RawHTTPConnection(port: port) else { continue }
+                    for _ in 0..<5 where !stop.isSet {
+                        client.send(request)
+                        guard let response = client.readResponses(1, timeout: 10).first else {
+                            results.record(status: nil, partial: client.unconsumed.count)
+                            break
+                        }
+                        results.record(status: response.status, partial: 0)
+                    }
+                }
+            }
+        }
+        usleep(600_000)
+        server.terminate()
+        let status = server.waitForExit(timeout: 30)
+        usleep(300_000)
+        stop.set()
+        group.wait()
+
+        #expect(status == 0)
+        let summary = results.summary
+        #expect(summary.statuses[200, default: 0] > 0, "\(summary)")
+        #expect(Set(summary.statuses.keys).isSubset(of: [200, 502]), "\(summary)")
+        #expect(summary.incomplete == 0, "\(summary)")
+        #expect(nginx.midResponseFailures.isEmpty, "\(nginx.errorLog)")
     }
 
     @Test func sigtermUnderLoadEndsInCompleteResponsesThenRefusals() throws {
