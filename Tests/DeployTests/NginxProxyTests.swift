@@ -78,7 +78,7 @@ struct NginxProxyTests {
         let nginx = try Nginx(upstreams: [server.port])
         defer { nginx.stop() }
 
-        // The binary has no upload route yet: it reads the 10 MB nginx forwards and answers with its JSON errors.
+        // Routes that take no body still read the 10 MB nginx forwards and answer with their JSON errors.
         let client = try nginx.connect()
         client.send(Self.post("/healthz", payload))
         let notAllowed = try #require(client.readResponses(1, timeout: 20).first,
