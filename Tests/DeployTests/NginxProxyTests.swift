@@ -218,20 +218,14 @@ struct NginxProxyTests {
         #expect(!nginx.errorLog.contains("reset by peer"), "\(nginx.errorLog)")
     }
 
-    @Test func sigtermDuringCaptionRequestsFinishesThemThenNginxGetsRefusals() throws {
-        let server = try TiaoyuProcess(arguments: ["--port", "0"])
-        defer { server.stop() }
-        try Self.waitUntilReady(server)
-        let nginx = try Nginx(upstreams: [server.port])
-        defer { nginx.stop() }
-        let image = PNGWriter.rgb(width: 64, height: 64, pixels: (0..<(64 * 64 * 3)).map { UInt8(truncatingIfNeeded: $0 * 13) },
-                                  level: 6)
-        let request = Array(("POST /caption HTTP/1.1\r\nHost: tiaoyu.test\r\nContent-Type: image/png\r\n"
-            + "Content-Length: \(image.count)\r\n\r\n").utf8) + image
+    /// Sends `request` from 4 clients through nginx (5 per keep-alive connection, then a new one) while the
+    /// server is sent SIGTERM after `warmUp`; returns the server's exit status and what the clients saw.
+    static func sigtermUnderLoad(server: TiaoyuProcess, port: Int, request: [UInt8], warmUp: useconds_t)
+        -> (status: Int32?, results: LoadResults)
+    {
         let results = LoadResults()
         let stop = LoadResults.Flag()
         let group = DispatchGroup()
-        let port = nginx.port
         for _ in 0..<4 {
             DispatchQueue.global().async(group: group) {
                 while !stop.isSet {
@@ -247,13 +241,27 @@ struct NginxProxyTests {
                 }
             }
         }
-        usleep(600_000)
+        usleep(warmUp)
         server.terminate()
         let status = server.waitForExit(timeout: 30)
         usleep(300_000)
         stop.set()
         group.wait()
+        return (status, results)
+    }
 
+    @Test func sigtermDuringCaptionRequestsFinishesThemThenNginxGetsRefusals() throws {
+        let server = try TiaoyuProcess(arguments: ["--port", "0"])
+        defer { server.stop() }
+        try Self.waitUntilReady(server)
+        let nginx = try Nginx(upstreams: [server.port])
+        defer { nginx.stop() }
+        let image = PNGWriter.rgb(width: 64, height: 64, pixels: (0..<(64 * 64 * 3)).map { UInt8(truncatingIfNeeded: $0 * 13) },
+                                  level: 6)
+        let request = Array(("POST /caption HTTP/1.1\r\nHost: tiaoyu.test\r\nContent-Type: image/png\r\n"
+            + "Content-Length: \(image.count)\r\n\r\n").utf8) + image
+        let (status, results) = Self.sigtermUnderLoad(server: server, port: nginx.port, request: request,
+                                                      warmUp: 600_000)
         #expect(status == 0)
         let summary = results.summary
         #expect(summary.statuses[200, default: 0] > 0, "\(summary)")
@@ -267,32 +275,8 @@ struct NginxProxyTests {
         defer { server.stop() }
         let nginx = try Nginx(upstreams: [server.port])
         defer { nginx.stop() }
-        let results = LoadResults()
-        let stop = LoadResults.Flag()
-        let group = DispatchGroup()
-        let port = nginx.port
-        for _ in 0..<4 {
-            DispatchQueue.global().async(group: group) {
-                while !stop.isSet {
-                    guard let client = try? RawHTTPConnection(port: port) else { continue }
-                    for _ in 0..<5 where !stop.isSet {
-                        client.send(Self.get("/metrics"))
-                        guard let response = client.readResponses(1, timeout: 5).first else {
-                            results.record(status: nil, partial: client.unconsumed.count)
-                            break
-                        }
-                        results.record(status: response.status, partial: 0)
-                    }
-                }
-            }
-        }
-        usleep(400_000)
-        server.terminate()
-        let status = server.waitForExit(timeout: 10)
-        usleep(300_000)
-        stop.set()
-        group.wait()
-
+        let (status, results) = Self.sigtermUnderLoad(server: server, port: nginx.port,
+                                                      request: Array(Self.get("/metrics").utf8), warmUp: 400_000)
         #expect(status == 0)
         let summary = results.summary
         #expect(summary.statuses[200, default: 0] > 0, "\(summary)")
