@@ -30,29 +30,8 @@ public struct CaptionModel: Sendable {
         } catch {
             throw ModelLoadError(directory: directory, file: "config.json / model.safetensors", reason: "\(error)")
         }
-        do {
-            tokenizer = try Tokenizer(directory: URL(fileURLWithPath: directory))
-        } catch {
-            throw ModelLoadError(directory: directory, file: "tokenizer files", reason: "\(error)")
-        }
-        preprocessor = try Self.loadPreprocessor(directory: directory, options: decodeOptions)
-    }
-
-    /// Reads `preprocessor_config.json` (or transformers 5.x `processor_config.json`).
-    static func loadPreprocessor(directory: String, options: DecodeOptions) throws(ModelLoadError) -> ImagePreprocessor {
-        let base = URL(fileURLWithPath: directory)
-        let candidates = ["preprocessor_config.json", "processor_config.json"]
-        guard let name = candidates.first(where: {
-            FileManager.default.fileExists(atPath: base.appendingPathComponent($0).path)
-        }) else {
-            throw ModelLoadError(directory: directory, file: "preprocessor_config.json", reason: "missing")
-        }
-        do {
-            let data = try Data(contentsOf: base.appendingPathComponent(name))
-            return try ImagePreprocessor(config: try ImageProcessorConfig.parse(data), options: options)
-        } catch {
-            throw ModelLoadError(directory: directory, file: name, reason: "\(error)")
-        }
+        tokenizer = try ModelDirectory.tokenizer(directory)
+        preprocessor = try ModelDirectory.preprocessor(directory, options: decodeOptions)
     }
 
     /// Decodes and preprocesses encoded image bytes into one [1, 3, S, S] pixel tensor.

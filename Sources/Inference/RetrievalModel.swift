@@ -22,13 +22,9 @@ public struct RetrievalModel: Sendable {
         } catch {
             throw ModelLoadError(directory: directory, file: "config.json / model.safetensors", reason: "\(error)")
         }
-        do {
-            tokenizer = try Tokenizer(directory: URL(fileURLWithPath: directory))
-        } catch {
-            throw ModelLoadError(directory: directory, file: "tokenizer files", reason: "\(error)")
-        }
+        tokenizer = try ModelDirectory.tokenizer(directory)
         padID = tokenizer.padding?.padId ?? tokenizer.tokenToId("[PAD]") ?? 0
-        preprocessor = try CaptionModel.loadPreprocessor(directory: directory, options: decodeOptions)
+        preprocessor = try ModelDirectory.preprocessor(directory, options: decodeOptions)
     }
 
     /// ITC embedding width D.
