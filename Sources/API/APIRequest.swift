@@ -41,7 +41,7 @@ struct APIRequest {
             } catch {
                 throw APIError(status: error.status, code: error.code, message: error.message)
             }
-            var pairs = request.queryItems
+            var pairs = Self.queryOptions(request, texts: &texts)
             for part in parts {
                 switch part.name {
                 case "image":
@@ -57,15 +57,25 @@ struct APIRequest {
         case let type? where Self.rawImageTypes.contains(type):
             isJSON = false
             images = [request.body]
-            fields = try Self.typed(request.queryItems, kinds: kinds)
+            fields = try Self.typed(Self.queryOptions(request, texts: &texts), kinds: kinds)
         case nil where request.body.isEmpty:
             isJSON = false
-            fields = try Self.typed(request.queryItems, kinds: kinds)
+            fields = try Self.typed(Self.queryOptions(request, texts: &texts), kinds: kinds)
         default:
             throw APIError(status: 415, code: "unsupported_media_type",
                            message: "Content-Type must be application/json, multipart/form-data, image/jpeg or "
                             + "image/png")
         }
+    }
+
+    /// The query items other than `text`, whose values go to `texts` (a raw image body has no other place for
+    /// the texts of `/match` or `/embed`).
+    static func queryOptions(_ request: HTTPServerRequest, texts: inout [String]) -> [(String, String)] {
+        var options: [(String, String)] = []
+        for (name, value) in request.queryItems {
+            if name == "text" { texts.append(value) } else { options.append((name, value)) }
+        }
+        return options
     }
 
     /// Form or query options as a JSON object, each converted by its kind; unknown names are a 400.

@@ -168,6 +168,8 @@ enum Endpoints {
                 images.append(try APIRequest.imageBytes(value, path: "images[\(index)]"))
             }
         }
+        // Texts (form fields or query items) have no meaning here; a silently ignored field would hide a mistake.
+        guard body.texts.isEmpty else { throw .badField("text", "is not a field of /caption (a prompt is \"prompt\")") }
         guard !images.isEmpty else { throw .badRequest("no image: send a file field \"image\", a raw image body, "
                                                        + "or JSON {\"images\": [{\"data\": ...}]}") }
         let stream = try fields.bool("stream") ?? (request.headers["Accept"]?.contains("text/event-stream") == true)

@@ -1,5 +1,6 @@
-/// The OpenAPI 3.1 description of every route the server answers, served at `/openapi.json`. A test asks the
-/// running server each documented operation and checks that every registered route is documented.
+/// The OpenAPI 3.1 description of every route the server answers, served at `/openapi.json`, with the full
+/// request and response schemas of the inference routes (`OpenAPIDocument+Schemas.swift`). Tests check that
+/// every registered route is documented and that the server accepts and answers what the schemas say.
 enum OpenAPIDocument {
     /// Every (method, path) the server routes: the API's and the HTTP server's operational ones.
     static let routes: [(method: String, path: String, summary: String)] = [
@@ -15,24 +16,18 @@ enum OpenAPIDocument {
         ("get", "/metrics", "Prometheus metrics"),
     ]
 
-    static let errorSchema: JSON = .object([
-        ("type", .string("object")), ("required", .array([.string("error")])),
-        ("properties", .object([("error", .object([
-            ("type", .string("object")),
-            ("required", .array([.string("code"), .string("message")])),
-            ("properties", .object([("code", .object([("type", .string("string"))])),
-                                    ("message", .object([("type", .string("string"))])),
-                                    ("request_id", .object([("type", .string("string"))]))])),
-        ]))])),
-    ])
+    static let errorSchema: JSON = object([("error", object([("code", string), ("message", string),
+                                                             ("request_id", string)],
+                                                            required: ["code", "message"]))],
+                                          required: ["error"])
 
     static func errorResponse(_ description: String) -> JSON {
         .object([("description", .string(description)), ("content", .object([("application/json", .object([
-            ("schema", .object([("$ref", .string("#/components/schemas/Error"))]))]))]))])
+            ("schema", ref("Error"))]))]))])
     }
 
     static func operation(_ method: String, _ path: String, _ summary: String) -> JSON {
-        var responses: [(String, JSON)] = [("200", .object([("description", .string("OK"))]))]
+        var responses: [(String, JSON)] = [("200", okResponses[path] ?? .object([("description", .string("OK"))]))]
         if method == "post" {
             responses += [
                 ("400", errorResponse("Malformed body, unknown field or wrong type")),
@@ -45,17 +40,10 @@ enum OpenAPIDocument {
                 ("504", errorResponse("The deadline passed before the work ran")),
             ]
         }
-        var fields: [(String, JSON)] = [("summary", .string(summary)), ("responses", .object(responses))]
-        if method == "post" {
-            fields.append(("requestBody", .object([("content", .object([
-                ("application/json", .object([("schema", .object([("type", .string("object"))]))])),
-                ("multipart/form-data", .object([("schema", .object([("type", .string("object"))]))])),
-                ("image/jpeg", .object([("schema", .object([("type", .string("string")),
-                                                            ("contentMediaType", .string("image/jpeg"))]))])),
-                ("image/png", .object([("schema", .object([("type", .string("string")),
-                                                           ("contentMediaType", .string("image/png"))]))])),
-            ]))])))
-        }
+        var fields: [(String, JSON)] = [("summary", .string(summary))]
+        if let parameters = parameters(path) { fields.append(("parameters", parameters)) }
+        if let body = requestBodies[path] { fields.append(("requestBody", body)) }
+        fields.append(("responses", .object(responses)))
         return .object(fields)
     }
 
@@ -69,7 +57,7 @@ enum OpenAPIDocument {
             ("info", .object([("title", .string("Tiaoyu")), ("version", .string("0.1.0")),
                               ("description", .string("BLIP-2 inference server: captions, embeddings, matching"))])),
             ("paths", .object(paths)),
-            ("components", .object([("schemas", .object([("Error", errorSchema)]))])),
+            ("components", .object([("schemas", .object(schemas))])),
         ])
     }
 }
