@@ -51,8 +51,9 @@ public struct GenerationObserver {
     public var onToken: ((GenerationToken) -> Void)?
     /// Called once per forward step with the rows it computed.
     public var onStep: ((GenerationStep) -> Void)?
-    /// Asked before each step for every live input (greedy and sampling): true ends that input's sequences
-    /// there (its client left), so the rest of the batch goes on without it. Beam search does not ask.
+    /// Asked before each step for every live input: true ends that input's sequences there (its client left,
+    /// its deadline passed), so the rest of the batch goes on without it. Greedy and sampled sequences keep the
+    /// tokens chosen so far; a beam search that stops returns no sequence (no hypothesis is final yet).
     public var shouldStop: ((_ input: Int) -> Bool)?
     /// Continuous batching (greedy and sampling): asked at every step boundary for new inputs to start now.
     /// They are prefilled and decode alongside the running ones under the same options, numbered after every
@@ -288,12 +289,19 @@ public struct OPTGenerator: Sendable {
         // Logits rows [R, V] of the live inputs' beams, input-major; the prefill row serves every beam.
         var live = Array(prompts.indices)
         var logits = Self.rows(prefill, live.flatMap { [Int](repeating: $0, count: n) })
+        var stopped: Set<Int> = []
         var step = 0
         while !live.isEmpty {
             observer.onStep?(GenerationStep(step: step, rows: live.flatMap { i in (0..<n).map { (i, $0) } },
                                             logits: logits))
             var stillLive: [Int] = []
             for (slot, i) in live.enumerated() {
+                // A stopped input's beams leave the batch; its caches go with `beamCaches[i]`.
+                if observer.shouldStop?(i) == true {
+                    stopped.insert(i)
+                    beamCaches[i] = []
+                    continue
+                }
                 let logProbs = (0..<n).map { beam in
                     var lp = GenerationMath.logSoftmax(Self.row(logits, slot * n + beam))
                     let context = GenerationContext(tokens: prompts[i].ids + searches[i].running[beam].tokens,
@@ -322,7 +330,7 @@ public struct OPTGenerator: Sendable {
         var sequences: [[[Int]]] = []
         var counts: [[Int]] = []
         for (i, search) in searches.enumerated() {
-            let best = search.finished.prefix(options.numReturnSequences)
+            let best = stopped.contains(i) ? [] : search.finished.prefix(options.numReturnSequences)
             for (rank, hypothesis) in best.enumerated() {
                 for (index, token) in hypothesis.tokens.enumerated() {
                     observer.onToken?(GenerationToken(input: i, sequence: rank, index: index, token: token))

@@ -225,7 +225,7 @@ extension Engine {
                             CaptionStream(index: index, tokenizer: captioner, onToken: onToken)
                         }
                         let job = CaptionJob(queryOutput: query, promptIDs: promptIDs, options: options,
-                                             cancel: cancel, timing: timing,
+                                             cancel: cancel, deadline: deadline, timing: timing,
                                              onToken: stream.map { $0.token }) { captions in
                             var item = base
                             switch captions {

@@ -386,6 +386,8 @@ public final class Engine: @unchecked Sendable {
         var promptIDs: [Int]?
         var options: GenerationOptions
         var cancel: CancelToken
+        /// Monotonic nanoseconds: decoding stops at the first step boundary past it (504).
+        var deadline: UInt64
         var timing: TimingRecorder
         /// Streaming: each chosen token as (sequence, token id).
         var onToken: (@Sendable (_ sequence: Int, _ token: Int) -> Void)?
@@ -395,6 +397,7 @@ public final class Engine: @unchecked Sendable {
     /// Caption requests grouped by decoding options (one `generate` call cannot mix them). Greedy and sampled
     /// groups batch continuously: at every step boundary, waiting requests with the same options join the running
     /// decode (up to `maxBatch` images live) and finished ones leave. Beam search runs whole requests per call.
+    /// In every mode a request whose client left (cancelled) or whose deadline passed (504) stops at the next step.
     ///
     /// `interleave` runs other stages' queued batches at each boundary (one compute thread runs everything), so
     /// a request whose image arrives mid-decode gets its query tokens and can join.
@@ -413,13 +416,21 @@ public final class Engine: @unchecked Sendable {
             // The jobs of this decode by input index; joiners are appended as they join.
             var running = group.jobs
             var liveInputs = running.count
+            // Inputs stopped because their deadline passed mid-decode (answered 504, not cancelled).
+            var expired: Set<Int> = []
             let bridge = model.model.languageBridge
             let options = group.options
             let observer = GenerationObserver(
                 onToken: { token in running[token.input].onToken?(token.sequence, token.token) },
                 onStep: { step in liveInputs = Set(step.rows.map(\.input)).count },
-                // A job whose client left stops decoding at the next step; the others go on.
-                shouldStop: { input in running[input].cancel.isCancelled },
+                // A job whose client left or whose deadline passed stops decoding at the next step (beam search
+                // included); the others go on.
+                shouldStop: { input in
+                    if running[input].cancel.isCancelled { return true }
+                    guard DispatchTime.now().uptimeNanoseconds >= running[input].deadline else { return false }
+                    expired.insert(input)
+                    return true
+                },
                 join: options.numBeams > 1 ? nil : {
                     interleave()
                     let joining = takeWaiting(maxBatch - liveInputs) { $0.options == options }
@@ -447,11 +458,14 @@ public final class Engine: @unchecked Sendable {
                     queryOutput: query, prompts: group.jobs.map(\.promptIDs), options: options, observer: observer)
                 let results = model.captions(from: output, options: options)
                 TimingRecorder.stamp(running.map(\.timing), stage: "caption", since: started)
-                for (job, captions) in zip(running, results) {
+                for (input, (job, captions)) in zip(running, results).enumerated() {
                     metrics.recordGenerated(captions.reduce(0) { $0 + $1.tokenIDs.count })
                     if job.cancel.isCancelled {
                         metrics.recordCancelled()
                         job.done(.failure(.cancelled))
+                    } else if expired.contains(input) {
+                        metrics.recordExpired()
+                        job.done(.failure(.deadlineExceeded))
                     } else {
                         job.done(.success(captions))
                     }

@@ -191,6 +191,39 @@ struct APICaptionTests {
         #expect(engine.queueDepth == 0)
     }
 
+    @Test("greedy decoding and beam search stop a request whose client left or whose deadline passed",
+          arguments: ["cancelled", "expired", "neither"], [1, 4])
+    func decodingStops(reason: String, beams: Int) throws {
+        let captioner = try CaptionFixture.model.get()
+        let query = try captioner.model.queryOutput(try captioner.pixels(from: try APIFixtures.image("landscape.png")))
+        var options = captioner.model.defaultOptions(promptLength: 1)
+        options.numBeams = beams
+        options.maxNewTokens = 12
+        options.minNewTokens = 12
+        let cancel = CancelToken()
+        if reason == "cancelled" { cancel.cancel() }
+        let done = Completion<[CaptionModel.Caption]>()
+        let job = Engine.CaptionJob(queryOutput: query, promptIDs: nil, options: options, cancel: cancel,
+                                    deadline: reason == "expired" ? 0 : .max, timing: TimingRecorder(),
+                                    onToken: nil) { done.set($0) }
+        let metrics = EngineMetrics()
+        // One decode on this thread, as the compute thread runs it; the stop is asked after the prefill.
+        Engine.runCaptions([job], model: captioner, metrics: metrics, maxBatch: 8, interleave: {},
+                           takeWaiting: { _, _ in [] })
+        let result = try done.wait()
+        switch reason {
+        case "cancelled":
+            #expect(throws: EngineError.cancelled) { try result.get() }
+            #expect(metrics.snapshot.cancelled == 1)
+        case "expired":
+            #expect(throws: EngineError.deadlineExceeded) { try result.get() }
+            #expect(metrics.snapshot.expired == 1)
+        default:
+            #expect(try result.get().first?.tokenIDs.count == 12)
+        }
+        #expect(metrics.snapshot.generatedTokens == (reason == "neither" ? 12 : 0))
+    }
+
     @Test("Accept: text/plain returns just the caption text")
     func plainText() throws {
         let server = try Self.server()

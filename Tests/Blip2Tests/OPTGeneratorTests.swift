@@ -117,6 +117,28 @@ struct OPTGeneratorTests {
         #expect(stopped.sequences[0] == full.sequences[0])
     }
 
+    @Test("a stopped beam-search input leaves at the next step with no sequence; the other searches as before")
+    func stoppedBeamInputLeavesTheBatch() throws {
+        let f = try OPTFixture("tiny-pre")
+        let full = try Self.run(f, "beam")
+        try #require(full.sequences.count >= 2)
+        var steps = 0
+        var inputsPerStep: [Set<Int>] = []
+        let stopped = try Self.run(f, "beam", observer: GenerationObserver(
+            onStep: { step in
+                steps += 1
+                inputsPerStep.append(Set(step.rows.map(\.input)))
+            },
+            shouldStop: { input in input == 1 && steps > 2 }))
+        // Input 1 took part in the first three steps (the stop is asked after each step's hook), then left.
+        #expect(inputsPerStep.prefix(3).allSatisfy { $0.contains(1) })
+        #expect(inputsPerStep.count > 3)
+        #expect(inputsPerStep.dropFirst(3).allSatisfy { !$0.contains(1) })
+        #expect(stopped.sequences[1].isEmpty)
+        #expect(stopped.newTokenCounts[1].isEmpty)
+        #expect(stopped.sequences[0] == full.sequences[0])
+    }
+
     @Test("an input that joins at a step boundary decodes as it would alone, and so does the running one",
           arguments: [false, true])
     func joinedInputDecodesAsAlone(sampled: Bool) throws {
