@@ -64,7 +64,9 @@ echo "== baseline: FastAPI $("$venv/bin/python" -c 'import fastapi; print(fastap
 echo "== answer check (greedy captions must be identical; match scores within tolerance):"
 python3 "$here/bench.py" check "$ours" "$base"
 
-cache_hits() { curl -s "$ours/metrics" | awk '/^tiaoyu_engine_cache_hits_total/ { print $2 }'; }
+cache_hits() {  # prints nothing when /metrics does not answer, so the delta below becomes "?"
+    curl -sf --max-time 10 "$ours/metrics" | awk '/^tiaoyu_engine_cache_hits_total/ { print $2 }' || true
+}
 # Every timed request carries a scene Tiaoyu has not seen (so no cache hits): each Tiaoyu cell starts where the
 # last one stopped, and the baseline's cell that follows replays the same scenes in the same order.
 cursor=0
@@ -77,7 +79,8 @@ cell() {  # server url endpoint concurrency offset [repeat]; sets $sent
     after=$(cache_hits)
     read -r requests seconds p50 p99 errors <<< "$result"
     sent=$((requests + c))  # wrk does not count the requests still in flight when it stops
-    local hits=$((after - before))
+    local hits="?"
+    if [ -n "$before" ] && [ -n "$after" ]; then hits=$((after - before)); fi
     [ "$server" = tiaoyu ] || hits=-
     local label=distinct; [ "$mode" = repeat ] && label=repeated
     echo "$endpoint $label $c $server $requests $seconds $p50 $p99 $errors $hits" >> "$rows"
