@@ -97,6 +97,7 @@ final class HTTPConnection: @unchecked Sendable {
                 guard tls != nil else { return teardown() }  // SSL_new failed: out of memory
                 handshaking = true
                 let deadline = clock.now() &+ server.configuration.tlsHandshakeTimeout.nanoseconds
+                armedDeadline = deadline
                 schedule(deadline)
                 return
             }
@@ -253,6 +254,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func timerFired() {
+        armedDeadline = nil  // one-shot: fired
         guard !torndown else { return }
         if handshaking {
             abortive = true
@@ -281,11 +283,22 @@ final class HTTPConnection: @unchecked Sendable {
     private var pendingActions: [HTTPConnectionStateMachine.Action] = []
     private var performing = false
 
+    /// The deadline the last `.setTimer` of the batch being performed asked for; applied once the batch is done.
+    private var wantedDeadline: UInt64??
+    /// The instant the dispatch timer is armed for (nil: not armed, or it has fired).
+    private var armedDeadline: UInt64?
+
     private func perform(_ actions: [HTTPConnectionStateMachine.Action]) {
         pendingActions.append(contentsOf: actions)
         guard !performing else { return }
         performing = true
-        defer { performing = false }
+        defer {
+            performing = false
+            if let wanted = wantedDeadline, !torndown {
+                wantedDeadline = nil
+                rearmTimer(for: wanted)
+            }
+        }
         while !pendingActions.isEmpty {
             let action = pendingActions.removeFirst()
             guard !torndown else {
@@ -331,20 +344,31 @@ final class HTTPConnection: @unchecked Sendable {
             case .close:
                 teardown()
             case .setTimer(let deadline):
-                schedule(deadline)
+                wantedDeadline = .some(deadline)  // the timer runs on this queue: only the batch's last one counts
             }
         }
     }
 
-    private func schedule(_ deadline: UInt64?) {
+    /// Slack when the wanted deadline is earlier than the armed one: within it the timer is left alone.
+    static let timerTolerance: UInt64 = 50_000_000  // ns; the timer's leeway, so no precision is lost
+
+    /// Re-arms the timer only when it would otherwise fire too late. Each `schedule` costs libdispatch a
+    /// reconfiguration on its manager thread (an eventfd wake-up), and most requests only push the deadline
+    /// later; a timer that fires early is harmless, because the state machine re-checks its deadline and asks
+    /// for the real one (`timerFired`). A nil deadline leaves the timer armed for the same reason.
+    private func rearmTimer(for deadline: UInt64?) {
+        guard let deadline else { return }
+        if let armed = armedDeadline, deadline &+ Self.timerTolerance >= armed { return }
+        armedDeadline = deadline
+        schedule(deadline)
+    }
+
+    private func schedule(_ deadline: UInt64) {
         guard let timer else { return }
-        guard let deadline else {
-            timer.schedule(deadline: .distantFuture)
-            return
-        }
         let now = clock.now()
         let delay = deadline > now ? deadline - now : 0
-        timer.schedule(deadline: .now() + .nanoseconds(Int(min(delay, UInt64(Int.max / 2)))), leeway: .milliseconds(50))
+        timer.schedule(deadline: .now() + .nanoseconds(Int(min(delay, UInt64(Int.max / 2)))),
+                       leeway: .nanoseconds(Int(Self.timerTolerance)))
     }
 
     /// Writes as much queued output as the socket takes; arms the write source for the rest (P6).

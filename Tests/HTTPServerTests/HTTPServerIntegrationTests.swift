@@ -259,6 +259,21 @@ import TestSupport
         #expect(client.unconsumed.isEmpty)  // F6: no 408 for an idle connection
     }
 
+    @Test func aBusyKeepAliveConnectionOutlivesItsFirstIdleDeadlineThenClosesWhenIdle() throws {
+        // The timer is armed once and only moved earlier, never later: when it fires at the first deadline the
+        // connection has been busy since, and must be given its real (later) idle deadline.
+        let server = try TestServer { $0.idleTimeout = .milliseconds(400) }
+        defer { server.stop() }
+        let client = try server.connect()
+        for _ in 0..<6 {
+            client.send("GET /healthz HTTP/1.1\r\n\(Self.host)\r\n")
+            #expect(client.readResponses(1).map(\.status) == [200])
+            usleep(150_000)
+        }
+        #expect(client.closedByPeer(within: 3))
+        #expect(client.unconsumed.isEmpty)
+    }
+
     @Test func aClientThatStopsReadingIsDroppedWithoutBlockingOthers() throws {
         // G3
         let server = try TestServer { $0.writeTimeout = .milliseconds(500) }
