@@ -55,7 +55,10 @@ public final class HTTPServer: @unchecked Sendable {
         self.clock = clock
         self.staticFiles = publicDirectory.flatMap(StaticFiles.init(root:))
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let count = configuration.ioQueueCount > 0 ? configuration.ioQueueCount : 2 * cores
+        let count = configuration.ioQueueCount > 0 ? configuration.ioQueueCount : cores
+        // One per core: more queues only meant more threads taking turns on the same cores (more context
+        // switches per request). They stay overcommit (no target): on the non-overcommit global pool the
+        // benchmark measured more context switches and more CPU per request, not fewer.
         self.ioQueues = (0..<count).map { DispatchQueue(label: "tiaoyu.io.\($0)") }
         var random = SystemRandomNumberGenerator()
         self.requestIDPrefix = String(random.next() & 0xFFFF_FFFF, radix: 16)
