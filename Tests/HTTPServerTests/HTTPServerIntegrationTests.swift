@@ -447,6 +447,26 @@ import TestSupport
         #expect(responses.first?.text.contains("internal_error") == true)
     }
 
+    @Test func aClientThatHangsUpWhileItsPipelinedRequestsWaitIsClosedOnceTheyAreAnswered() throws {
+        // Reading is paused (two complete requests wait) when the peer goes: the socket is not armed for
+        // reading then, and must still be noticed and closed, not leak or spin (P4).
+        let server = try TestServer { $0.maxPipelinedRequests = 2 }
+        defer { server.stop() }
+        do {
+            let client = try server.connect()
+            var burst = ""
+            for _ in 0..<6 { burst += "GET /slow?ms=100 HTTP/1.1\r\n\(Self.host)\r\n" }
+            client.send(burst)
+            usleep(50_000)
+        }  // closed here
+        var open = server.server.metrics.openConnectionCount
+        for _ in 0..<50 where open > 0 {
+            usleep(100_000)
+            open = server.server.metrics.openConnectionCount
+        }
+        #expect(open == 0)
+    }
+
     @Test func aLongPipelinedBurstIsServedInOrderWithBoundedBuffering() throws {
         // F9: reading pauses and resumes many times while the burst drains.
         let server = try TestServer { $0.maxPipelinedRequests = 2 }
