@@ -39,7 +39,8 @@ usage() {
     local ticks_sum=0 switches=0 p
     for p in $1 $(pgrep -P "$1" || true); do
         ticks_sum=$((ticks_sum + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-        switches=$((switches + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')))
+        switches=$((switches + $(cat /proc/"$p"/task/*/status 2>/dev/null \
+            | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')))
     done
     echo "$ticks_sum $switches"
 }
@@ -106,7 +107,8 @@ CONF
          END {
             printf "%s: mean requests/s: tiaoyu %.0f, nginx %.0f, ratio %.2f (goal >= 0.80)\n", m, o / NR, n / NR, o / n
             printf "%s: median p99: tiaoyu %.2f ms, nginx %.2f ms, ratio %.2f (goal <= 2.00)\n", m, op, np, op / np
-            printf "%s: mean CPU per request: tiaoyu %.1f us, nginx %.1f us (nginx/tiaoyu %.2f)\n", m, oc / NR, nc / NR, nc / oc
+            printf "%s: mean CPU per request: tiaoyu %.1f us, nginx %.1f us (nginx/tiaoyu %.2f)\n",
+                   m, oc / NR, nc / NR, nc / oc
          }' "$work/rows"
     stop_servers
 }
