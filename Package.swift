@@ -24,7 +24,6 @@ let package = Package(
         systemLibrary("CSpng", pkgConfig: "spng", apt: "libspng-dev"),
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: "libssl-dev"),
-        .systemLibrary(name: "CEpoll"),  // <sys/epoll.h>: part of libc, nothing to link
 
         // MARK: numerical half
         .target(name: "Tensors", dependencies: ["CBLAS"], exclude: ["README.md"]),
@@ -38,7 +37,7 @@ let package = Package(
         .target(name: "HTTP1"),
         .target(
             name: "HTTPServer",
-            dependencies: ["HTTP1", "CZlib", "COpenSSL", "CEpoll", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HTTP1", "CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")]
         ),
 
         .target(name: "API", dependencies: ["HTTPServer", "HTTP1", "Inference"]),

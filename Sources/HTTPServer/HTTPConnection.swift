@@ -1,4 +1,3 @@
-import CEpoll
 import Dispatch
 import HTTP1
 import Synchronization
@@ -6,20 +5,18 @@ import Synchronization
 import Glibc
 #endif
 
-/// Performs a connection's `HTTPConnectionStateMachine` actions on a non-blocking socket that lives in the epoll
-/// set of one of the server's `IOLoop`s, with one Dispatch timer, all on that loop's serial queue. The socket
-/// is armed one-shot for the directions wanted (reading unless paused, writing while output waits on EAGAIN)
-/// and re-armed after each delivery; the fd is closed only after it left the epoll set, and the connection
-/// is released only once the timer's cancel handler ran.
+/// Performs a connection's `HTTPConnectionStateMachine` actions on a non-blocking socket with one read source,
+/// one write source and one timer, all on the connection's own serial queue (which targets one of the server's
+/// few I/O queues). Sources are created once and toggled with balanced suspend/resume (P2, P3); the fd is
+/// closed only by the last cancel handler (P1).
 ///
-/// With TLS the same readiness carries OpenSSL's non-blocking calls: the handshake runs first (bounded by
-/// `tlsHandshakeTimeout`), SSL_read/SSL_write report WANT_READ/WANT_WRITE, which arm reading or writing
+/// With TLS the same sources carry OpenSSL's non-blocking calls: the handshake runs first (bounded by
+/// `tlsHandshakeTimeout`), SSL_read/SSL_write report WANT_READ/WANT_WRITE, which arm the read or write source
 /// whichever call asked, and a graceful close sends close_notify before the TCP half-close.
 final class HTTPConnection: @unchecked Sendable {
     let id: UInt64
     let fd: Int32
-    let loop: IOLoop
-    var queue: DispatchQueue { loop.queue }
+    let queue: DispatchQueue
     let remoteAddress: String
     /// Peer address bytes (4 or 16), for the trusted-proxy check.
     let peer: [UInt8]
@@ -31,16 +28,12 @@ final class HTTPConnection: @unchecked Sendable {
 
     // Confined to `queue`.
     private var machine: HTTPConnectionStateMachine
+    private var readSource: DispatchSourceRead?
+    private var writeSource: DispatchSourceWrite?
     private var timer: DispatchSourceTimer?
-    /// Reading / writing not wanted now (the names of the source-based design: suspended = not armed).
-    private var readSuspended = true
+    private var readSuspended = true   // sources start inactive
     private var writeSuspended = true
-    /// The epoll interest armed in the kernel; nil once a delivery disarmed it (one-shot).
-    private var armedInterest: UInt32?
-    /// In the epoll set (until teardown).
-    private var registered = false
-    /// Handling a readiness event: interest changes are settled once, when it ends.
-    private var inEvent = false
+    private var liveSources = 0
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var torndown = false
@@ -67,7 +60,9 @@ final class HTTPConnection: @unchecked Sendable {
     /// body that was cut short cannot look complete (K3).
     private var abortive = false
 
-    init(id: UInt64, fd: Int32, remoteAddress: String, peer: [UInt8], server: HTTPServer, loop: IOLoop,
+    static let queueKey = DispatchSpecificKey<UInt64>()
+
+    init(id: UInt64, fd: Int32, remoteAddress: String, peer: [UInt8], server: HTTPServer, target: DispatchQueue,
          clock: any ServerClock) {
         self.id = id
         self.fd = fd
@@ -77,31 +72,34 @@ final class HTTPConnection: @unchecked Sendable {
         self.server = server
         self.tls = server.tls.flatMap { TLSSession(context: $0, fd: fd) }
         self.clock = clock
-        self.loop = loop
+        self.queue = DispatchQueue(label: "tiaoyu.connection", target: target)
         self.machine = HTTPConnectionStateMachine(configuration: server.configuration, now: clock.now())
         self.readBuffer = [UInt8](repeating: 0, count: max(1024, server.configuration.readChunkSize))
+        queue.setSpecific(key: Self.queueKey, value: id)
     }
 
-    /// True when the caller runs on this connection's queue (its loop's, shared with the loop's other
-    /// connections).
-    var isOnQueue: Bool { loop.isOnQueue }
+    /// True when the caller runs on this connection's queue.
+    var isOnQueue: Bool { DispatchQueue.getSpecific(key: Self.queueKey) == id }
 
     func start() {
         queue.async { [self] in
+            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+            let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
             let timer = DispatchSource.makeTimerSource(queue: queue)
-            // Holds the connection until the timer is gone; then the server forgets it.
-            timer.setCancelHandler { [self] in timerCancelled() }
+            for source in [read, write, timer] as [any DispatchSourceProtocol] {
+                liveSources += 1
+                source.setCancelHandler { [self] in sourceCancelled() }
+            }
+            read.setEventHandler { [weak self] in self?.readable() }
+            write.setEventHandler { [weak self] in self?.writable() }
             timer.setEventHandler { [weak self] in self?.timerFired() }
+            readSource = read
+            writeSource = write
             self.timer = timer
             timer.schedule(deadline: .distantFuture)
             timer.activate()
-            guard loop.register(self) else {
-                abortive = true
-                return teardown()  // epoll_ctl refused (out of memory): nothing can be served
-            }
-            registered = true
+            read.activate()
             readSuspended = false
-            updateInterest()
             if server.tls != nil {
                 guard tls != nil else { return teardown() }  // SSL_new failed: out of memory
                 handshaking = true
@@ -170,34 +168,14 @@ final class HTTPConnection: @unchecked Sendable {
     static let plainHTTPDiscardReads = 8
 
     private func setWriteArmed(_ armed: Bool) {
-        guard writeSuspended == armed else { return }
-        writeSuspended = !armed
-        updateInterest()
-    }
-
-    /// A readiness delivery from the loop (which disarmed the socket). Hang-up and error go to whichever
-    /// directions are wanted: the read or write then reports what happened.
-    func ready(_ events: UInt32) {
-        armedInterest = nil
-        guard !torndown else { return }
-        inEvent = true
-        let trouble = events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
-        if !readSuspended, trouble || events & EPOLLIN.rawValue != 0 { readable() }
-        if !torndown, !writeSuspended, trouble || events & EPOLLOUT.rawValue != 0 { writable() }
-        inEvent = false
-        updateInterest()
-    }
-
-    /// Arms the socket for what is wanted now. With nothing wanted after a delivery it stays disarmed, so a
-    /// hung-up socket that nobody reads is not reported again and again (P4).
-    private func updateInterest() {
-        guard !inEvent, !torndown, registered else { return }
-        var wanted: UInt32 = 0
-        if !readSuspended { wanted |= EPOLLIN.rawValue }
-        if !writeSuspended { wanted |= EPOLLOUT.rawValue }
-        if armedInterest == wanted || (armedInterest == nil && wanted == 0) { return }
-        loop.arm(self, interest: wanted)
-        armedInterest = wanted
+        guard let writeSource else { return }
+        if armed, writeSuspended {
+            writeSource.resume()
+            writeSuspended = false
+        } else if !armed, !writeSuspended {
+            writeSource.suspend()
+            writeSuspended = true
+        }
     }
 
     /// One non-blocking read from the socket or through TLS.
@@ -357,14 +335,14 @@ final class HTTPConnection: @unchecked Sendable {
                 output.append(contentsOf: bytes)
                 flush()
             case .pauseReading:
-                if !readSuspended {
+                if !readSuspended, let readSource {
+                    readSource.suspend()
                     readSuspended = true
-                    updateInterest()
                 }
             case .resumeReading:
-                if readSuspended {
+                if readSuspended, let readSource {
+                    readSource.resume()
                     readSuspended = false
-                    updateInterest()
                     scheduleBufferedPlaintext()
                 }
             case .shutdownWrite:
@@ -433,17 +411,20 @@ final class HTTPConnection: @unchecked Sendable {
         if remaining == 0 {
             output.removeAll(keepingCapacity: output.capacity <= 256 * 1024)
             outputOffset = 0
-            setWriteArmed(false)
+            if !writeSuspended, let writeSource {
+                writeSource.suspend()
+                writeSuspended = true
+            }
         } else {
             if outputOffset > 64 * 1024 {
                 output.removeFirst(outputOffset)
                 outputOffset = 0
             }
             setWriteArmed(!waitForReadable)
-            if waitForReadable, readSuspended {
+            if waitForReadable, readSuspended, let readSource {
                 // The state machine may have paused reading; TLS needs to read to make write progress.
+                readSource.resume()
                 readSuspended = false
-                updateInterest()
             }
         }
         perform(machine.wrote(wroteNow, remaining: remaining, now: clock.now()))
@@ -550,19 +531,24 @@ final class HTTPConnection: @unchecked Sendable {
             current.responder.value?.connectionClosed()
             self.current = nil
         }
-        if registered {
-            loop.deregister(self)  // out of the epoll set before the fd number can be reused (P1)
-            registered = false
+        // A suspended source never runs its cancel handler: resume after cancelling (P3).
+        if let readSource {
+            readSource.cancel()
+            if readSuspended { readSource.resume(); readSuspended = false }
         }
-        Glibc.close(fd)
-        if let timer {
-            timer.cancel()
-        } else {
-            server.connectionClosed(self)
+        if let writeSource {
+            writeSource.cancel()
+            if writeSuspended { writeSource.resume(); writeSuspended = false }
         }
+        timer?.cancel()
     }
 
-    private func timerCancelled() {
+    private func sourceCancelled() {
+        liveSources -= 1
+        guard liveSources == 0 else { return }
+        Glibc.close(fd)  // only here: the fd number can be reused by the kernel from now on (P1)
+        readSource = nil
+        writeSource = nil
         timer = nil
         server.connectionClosed(self)
     }

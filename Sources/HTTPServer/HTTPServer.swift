@@ -6,8 +6,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// Tiaoyu's HTTP/1.1 server: listeners on Dispatch sources, connections on non-blocking sockets in a few epoll
-/// sets each watched by a Dispatch source (`IOLoop`), a router,
+/// Tiaoyu's HTTP/1.1 server: listeners and connections on Dispatch sources over non-blocking sockets, a router,
 /// the operational endpoints (`/healthz`, `/readyz`, `/metrics`), static files, gzip, request ids, one access-log
 /// line per request, and graceful shutdown. Handlers never block; they answer through their `HTTPResponder`.
 public final class HTTPServer: @unchecked Sendable {
@@ -42,7 +41,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var acceptResumeTimer: DispatchSourceTimer?
 
     private let acceptQueue = DispatchQueue(label: "tiaoyu.accept")
-    private let ioLoops: [IOLoop]
+    private let ioQueues: [DispatchQueue]
 
     /// Ports actually bound (one per listening socket), e.g. to learn the port picked for `port: 0`.
     public private(set) var boundPorts: [Int] = []
@@ -59,9 +58,10 @@ public final class HTTPServer: @unchecked Sendable {
         self.staticFiles = publicDirectory.flatMap(StaticFiles.init(root:))
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let count = configuration.ioQueueCount > 0 ? configuration.ioQueueCount : cores
-        // One per core: more loops only meant more threads taking turns on the same cores (more context
-        // switches per request).
-        self.ioLoops = (0..<count).compactMap(IOLoop.init(index:))
+        // One per core: more queues only meant more threads taking turns on the same cores (more context
+        // switches per request). They stay overcommit (no target): on the non-overcommit global pool the
+        // benchmark measured more context switches and more CPU per request, not fewer.
+        self.ioQueues = (0..<count).map { DispatchQueue(label: "tiaoyu.io.\($0)") }
         var random = SystemRandomNumberGenerator()
         self.requestIDPrefix = String(random.next() & 0xFFFF_FFFF, radix: 16)
         registerOperationalRoutes()
@@ -72,10 +72,6 @@ public final class HTTPServer: @unchecked Sendable {
     /// Binds the listeners and starts accepting. SIGPIPE is ignored process-wide (writes use MSG_NOSIGNAL too).
     public func start() throws(SocketError) {
         signal(SIGPIPE, SIG_IGN)
-        guard !ioLoops.isEmpty else {
-            throw SocketError(operation: "epoll_create1", address: "\(configuration.host):\(configuration.port)",
-                              errno: EMFILE)
-        }
         Self.raiseFileLimit()
         let fds = try Socket.listen(host: configuration.host, port: configuration.port,
                                     backlog: configuration.backlog)
@@ -176,7 +172,7 @@ public final class HTTPServer: @unchecked Sendable {
             Socket.setNoDelay(fd)
             let connection = HTTPConnection(
                 id: id, fd: fd, remoteAddress: Socket.describe(&storage), peer: Socket.addressBytes(&storage),
-                server: self, loop: ioLoops[Int(id % UInt64(ioLoops.count))], clock: clock)
+                server: self, target: ioQueues[Int(id % UInt64(ioQueues.count))], clock: clock)
             lock.withLock { connections[id] = connection }
             metrics.connectionOpened()
             connection.start()
