@@ -70,6 +70,7 @@ enum ASCII {
 
     /// ASCII case-insensitive string equality (Unicode case folding deliberately not applied: HTTP names are ASCII).
     static func caseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }  // most header-name comparisons end here
         var ia = a.utf8.makeIterator()
         var ib = b.utf8.makeIterator()
         while true {

@@ -1,5 +1,6 @@
 import Dispatch
 import HTTP1
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +20,8 @@ final class HTTPConnection: @unchecked Sendable {
     let remoteAddress: String
     /// Peer address bytes (4 or 16), for the trusted-proxy check.
     let peer: [UInt8]
+    /// The peer's address as text, formatted once (inet_ntop is a sprintf) rather than per request.
+    let peerText: String
     private unowned let server: HTTPServer
     private let tls: TLSSession?
     private let clock: any ServerClock
@@ -38,6 +41,9 @@ final class HTTPConnection: @unchecked Sendable {
     /// The request being served. The responder is held weakly: if a handler drops it without answering, its
     /// deinit reports the abandonment and the client gets a 500 instead of a connection that hangs forever.
     private var current: (request: HTTPServerRequest, responder: Weak<HTTPResponder>, token: UInt64)?
+    /// The route the router matched for `current` (nil when it matched none), so the access log and the
+    /// metrics need no second lookup.
+    private var currentRoute: String?
     private var nextToken: UInt64 = 0
     private var streamChunked = false
     private var streaming = false
@@ -62,6 +68,7 @@ final class HTTPConnection: @unchecked Sendable {
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.peer = peer
+        self.peerText = IPAddressRange.format(IPAddressRange.unmapped(peer)) ?? remoteAddress
         self.server = server
         self.tls = server.tls.flatMap { TLSSession(context: $0, fd: fd) }
         self.clock = clock
@@ -97,6 +104,7 @@ final class HTTPConnection: @unchecked Sendable {
                 guard tls != nil else { return teardown() }  // SSL_new failed: out of memory
                 handshaking = true
                 let deadline = clock.now() &+ server.configuration.tlsHandshakeTimeout.nanoseconds
+                armedDeadline = deadline
                 schedule(deadline)
                 return
             }
@@ -253,6 +261,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func timerFired() {
+        armedDeadline = nil  // one-shot: fired
         guard !torndown else { return }
         if handshaking {
             abortive = true
@@ -281,11 +290,22 @@ final class HTTPConnection: @unchecked Sendable {
     private var pendingActions: [HTTPConnectionStateMachine.Action] = []
     private var performing = false
 
+    /// The deadline the last `.setTimer` of the batch being performed asked for; applied once the batch is done.
+    private var wantedDeadline: UInt64??
+    /// The instant the dispatch timer is armed for (nil: not armed, or it has fired).
+    private var armedDeadline: UInt64?
+
     private func perform(_ actions: [HTTPConnectionStateMachine.Action]) {
         pendingActions.append(contentsOf: actions)
         guard !performing else { return }
         performing = true
-        defer { performing = false }
+        defer {
+            performing = false
+            if let wanted = wantedDeadline, !torndown {
+                wantedDeadline = nil
+                rearmTimer(for: wanted)
+            }
+        }
         while !pendingActions.isEmpty {
             let action = pendingActions.removeFirst()
             guard !torndown else {
@@ -331,20 +351,31 @@ final class HTTPConnection: @unchecked Sendable {
             case .close:
                 teardown()
             case .setTimer(let deadline):
-                schedule(deadline)
+                wantedDeadline = .some(deadline)  // the timer runs on this queue: only the batch's last one counts
             }
         }
     }
 
-    private func schedule(_ deadline: UInt64?) {
+    /// Slack when the wanted deadline is earlier than the armed one: within it the timer is left alone.
+    static let timerTolerance: UInt64 = 50_000_000  // ns; the timer's leeway, so no precision is lost
+
+    /// Re-arms the timer only when it would otherwise fire too late. Each `schedule` costs libdispatch a
+    /// reconfiguration on its manager thread (an eventfd wake-up), and most requests only push the deadline
+    /// later; a timer that fires early is harmless, because the state machine re-checks its deadline and asks
+    /// for the real one (`timerFired`). A nil deadline leaves the timer armed for the same reason.
+    private func rearmTimer(for deadline: UInt64?) {
+        guard let deadline else { return }
+        if let armed = armedDeadline, deadline &+ Self.timerTolerance >= armed { return }
+        armedDeadline = deadline
+        schedule(deadline)
+    }
+
+    private func schedule(_ deadline: UInt64) {
         guard let timer else { return }
-        guard let deadline else {
-            timer.schedule(deadline: .distantFuture)
-            return
-        }
         let now = clock.now()
         let delay = deadline > now ? deadline - now : 0
-        timer.schedule(deadline: .now() + .nanoseconds(Int(min(delay, UInt64(Int.max / 2)))), leeway: .milliseconds(50))
+        timer.schedule(deadline: .now() + .nanoseconds(Int(min(delay, UInt64(Int.max / 2)))),
+                       leeway: .nanoseconds(Int(Self.timerTolerance)))
     }
 
     /// Writes as much queued output as the socket takes; arms the write source for the rest (P6).
@@ -403,14 +434,15 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func dispatch(_ received: HTTPConnectionStateMachine.ReceivedRequest) {
         let (request, mount) = server.makeRequest(
-            received.head, body: received.body, peer: peer, remoteAddress: remoteAddress,
+            received.head, body: received.body, peer: peer, peerText: peerText, remoteAddress: remoteAddress,
             receivedAt: received.receivedAt)
         nextToken += 1
         let responder = HTTPResponder(connection: self, requestID: request.requestID, token: nextToken)
         current = (request, Weak(responder), nextToken)
+        currentRoute = nil
         switch mount {
         case .inside:
-            server.handle(request, responder: responder)
+            server.handle(request, responder: responder) { [self] route in currentRoute = route }
         case .redirect(let location):
             // 308 keeps the method; the body says where, for clients that show it.
             let headers = HTTPHeaders([("Location", location), ("Content-Type", "text/plain; charset=utf-8")])
@@ -445,7 +477,8 @@ final class HTTPConnection: @unchecked Sendable {
         let bytes = ResponseSerializer.complete(finished, context: .init(
             method: request.method, version: request.head.version, closes: closes, date: server.dates.current()))
         self.current = nil
-        server.logAccess(request, status: finished.status, bytes: finished.body.count, now: clock.now())
+        server.logAccess(request, route: currentRoute, status: finished.status, bytes: finished.body.count,
+                         now: clock.now())
         perform(machine.responseReady(bytes, closes: closes, now: clock.now()))
     }
 
@@ -461,7 +494,7 @@ final class HTTPConnection: @unchecked Sendable {
             method: current.request.method, version: current.request.head.version,
             closes: machine.currentResponseCloses, date: server.dates.current()))
         streamChunked = chunked
-        server.logAccess(current.request, status: finished.status, bytes: -1, now: clock.now())
+        server.logAccess(current.request, route: currentRoute, status: finished.status, bytes: -1, now: clock.now())
         perform(machine.streamStarted(bytes, now: clock.now()))
     }
 
@@ -527,10 +560,14 @@ public final class HTTPResponder: @unchecked Sendable {
     private weak var connection: HTTPConnection?
     private let token: UInt64
     public let requestID: String
-    private let lock = Lock()
-    private var done = false
-    private var cancelled = false
-    private var cancelHandlers: [@Sendable () -> Void] = []
+    /// Inline in the object (one responder is made per request: a `Lock` would be a second allocation).
+    private let state = Mutex(State())
+
+    private struct State {
+        var done = false
+        var cancelled = false
+        var cancelHandlers: [@Sendable () -> Void] = []
+    }
 
     init(connection: HTTPConnection, requestID: String, token: UInt64) {
         self.connection = connection
@@ -539,19 +576,19 @@ public final class HTTPResponder: @unchecked Sendable {
     }
 
     deinit {
-        guard !done, let connection else { return }
+        guard !state.withLock({ $0.done }), let connection else { return }
         let token = self.token
         connection.queue.async { connection.responderAbandoned(token: token) }
     }
 
     /// True once the client has disconnected or the server cut the connection.
-    public var isCancelled: Bool { lock.withLock { cancelled } }
+    public var isCancelled: Bool { state.withLock { $0.cancelled } }
 
     /// Runs `handler` when the client disconnects before the response is complete (at once if it already has).
     public func onCancel(_ handler: @escaping @Sendable () -> Void) {
-        let runNow: Bool = lock.withLock {
-            if cancelled { return true }
-            if !done { cancelHandlers.append(handler) }
+        let runNow: Bool = state.withLock { state in
+            if state.cancelled { return true }
+            if !state.done { state.cancelHandlers.append(handler) }
             return false
         }
         if runNow { handler() }
@@ -588,21 +625,21 @@ public final class HTTPResponder: @unchecked Sendable {
     }
 
     func connectionClosed() {
-        let handlers: [@Sendable () -> Void] = lock.withLock {
-            guard !cancelled else { return [] }
-            cancelled = true
-            let handlers = cancelHandlers
-            cancelHandlers = []
-            return done ? [] : handlers
+        let handlers: [@Sendable () -> Void] = state.withLock { state in
+            guard !state.cancelled else { return [] }
+            state.cancelled = true
+            let handlers = state.cancelHandlers
+            state.cancelHandlers = []
+            return state.done ? [] : handlers
         }
         for handler in handlers { handler() }
     }
 
     private func markDone() -> Bool {
-        lock.withLock {
-            if done { return false }
-            done = true
-            cancelHandlers = []
+        state.withLock { state in
+            if state.done { return false }
+            state.done = true
+            state.cancelHandlers = []
             return true
         }
     }

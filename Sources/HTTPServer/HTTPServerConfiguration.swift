@@ -36,7 +36,7 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     public var outputHighWaterMark: Int = 64 * 1024
     /// Bytes read per readiness event, so one fast client cannot starve the others on a shared queue (P15).
     public var readChunkSize: Int = 64 * 1024
-    /// Serial queues the connections are spread over; 0 = two per core.
+    /// Serial queues the connections are spread over; 0 = one per core.
     public var ioQueueCount: Int = 0
     /// Responses smaller than this are not worth compressing.
     public var gzipMinimumBytes: Int = 1024

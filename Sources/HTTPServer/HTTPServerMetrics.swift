@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The server's Prometheus metrics: requests by route/method/status, a latency histogram per route, open
 /// connections, bytes in and out. Other layers append their own families through `addCollector`.
 public final class HTTPServerMetrics: @unchecked Sendable {
@@ -9,6 +11,14 @@ public final class HTTPServerMetrics: @unchecked Sendable {
         var counts = [Int](repeating: 0, count: HTTPServerMetrics.latencyBuckets.count)
         var sum = 0.0
         var total = 0
+
+        mutating func record(_ seconds: Double) {
+            for (index, bound) in HTTPServerMetrics.latencyBuckets.enumerated() where seconds <= bound {
+                counts[index] += 1
+            }
+            sum += seconds
+            total += 1
+        }
     }
 
     private let lock = Lock()
@@ -17,8 +27,9 @@ public final class HTTPServerMetrics: @unchecked Sendable {
     private var openConnections = 0
     private var acceptedConnections = 0
     private var refusedConnections = 0
-    private var bytesIn = 0
-    private var bytesOut = 0
+    /// Counted on every read and write: atomics, so the hot path takes no lock for them.
+    private let bytesIn = Atomic<Int>(0)
+    private let bytesOut = Atomic<Int>(0)
     private var collectors: [@Sendable () -> String] = []
 
     public init() {}
@@ -26,21 +37,15 @@ public final class HTTPServerMetrics: @unchecked Sendable {
     public func recordRequest(route: String, method: String, status: Int, seconds: Double) {
         lock.withLock {
             requests[RequestKey(route: route, method: method, status: status), default: 0] += 1
-            var histogram = latency[route, default: Histogram()]
-            for (index, bound) in Self.latencyBuckets.enumerated() where seconds <= bound {
-                histogram.counts[index] += 1
-            }
-            histogram.sum += seconds
-            histogram.total += 1
-            latency[route] = histogram
+            latency[route, default: Histogram()].record(seconds)  // in place: a copy would copy `counts` too
         }
     }
 
     func connectionOpened() { lock.withLock { openConnections += 1; acceptedConnections += 1 } }
     func connectionClosed() { lock.withLock { openConnections -= 1 } }
     func connectionRefused() { lock.withLock { refusedConnections += 1 } }
-    func addBytesIn(_ count: Int) { lock.withLock { bytesIn += count } }
-    func addBytesOut(_ count: Int) { lock.withLock { bytesOut += count } }
+    func addBytesIn(_ count: Int) { bytesIn.wrappingAdd(count, ordering: .relaxed) }
+    func addBytesOut(_ count: Int) { bytesOut.wrappingAdd(count, ordering: .relaxed) }
 
     public var openConnectionCount: Int { lock.withLock { openConnections } }
 
@@ -80,9 +85,11 @@ public final class HTTPServerMetrics: @unchecked Sendable {
             out += "# TYPE tiaoyu_http_connections_refused_total counter\n"
             out += "tiaoyu_http_connections_refused_total \(refusedConnections)\n"
             out += "# HELP tiaoyu_http_received_bytes_total Bytes read from clients.\n"
-            out += "# TYPE tiaoyu_http_received_bytes_total counter\ntiaoyu_http_received_bytes_total \(bytesIn)\n"
+            out += "# TYPE tiaoyu_http_received_bytes_total counter\n"
+            out += "tiaoyu_http_received_bytes_total \(bytesIn.load(ordering: .relaxed))\n"
             out += "# HELP tiaoyu_http_sent_bytes_total Bytes written to clients.\n"
-            out += "# TYPE tiaoyu_http_sent_bytes_total counter\ntiaoyu_http_sent_bytes_total \(bytesOut)\n"
+            out += "# TYPE tiaoyu_http_sent_bytes_total counter\n"
+            out += "tiaoyu_http_sent_bytes_total \(bytesOut.load(ordering: .relaxed))\n"
             return collectors
         }
         for collector in extra { out += collector() }

@@ -259,6 +259,21 @@ import TestSupport
         #expect(client.unconsumed.isEmpty)  // F6: no 408 for an idle connection
     }
 
+    @Test func aBusyKeepAliveConnectionOutlivesItsFirstIdleDeadlineThenClosesWhenIdle() throws {
+        // The timer is armed once and only moved earlier, never later: when it fires at the first deadline the
+        // connection has been busy since, and must be given its real (later) idle deadline.
+        let server = try TestServer { $0.idleTimeout = .milliseconds(400) }
+        defer { server.stop() }
+        let client = try server.connect()
+        for _ in 0..<6 {
+            client.send("GET /healthz HTTP/1.1\r\n\(Self.host)\r\n")
+            #expect(client.readResponses(1).map(\.status) == [200])
+            usleep(150_000)
+        }
+        #expect(client.closedByPeer(within: 3))
+        #expect(client.unconsumed.isEmpty)
+    }
+
     @Test func aClientThatStopsReadingIsDroppedWithoutBlockingOthers() throws {
         // G3
         let server = try TestServer { $0.writeTimeout = .milliseconds(500) }
@@ -430,6 +445,26 @@ import TestSupport
         let responses = client.readResponses(2)
         #expect(responses.map(\.status) == [500, 200])
         #expect(responses.first?.text.contains("internal_error") == true)
+    }
+
+    @Test func aClientThatHangsUpWhileItsPipelinedRequestsWaitIsClosedOnceTheyAreAnswered() throws {
+        // Reading is paused (two complete requests wait) when the peer goes: the socket is not armed for
+        // reading then, and must still be noticed and closed, not leak or spin (P4).
+        let server = try TestServer { $0.maxPipelinedRequests = 2 }
+        defer { server.stop() }
+        do {
+            let client = try server.connect()
+            var burst = ""
+            for _ in 0..<6 { burst += "GET /slow?ms=100 HTTP/1.1\r\n\(Self.host)\r\n" }
+            client.send(burst)
+            usleep(50_000)
+        }  // closed here
+        var open = server.server.metrics.openConnectionCount
+        for _ in 0..<50 where open > 0 {
+            usleep(100_000)
+            open = server.server.metrics.openConnectionCount
+        }
+        #expect(open == 0)
     }
 
     @Test func aLongPipelinedBurstIsServedInOrderWithBoundedBuffering() throws {
