@@ -210,14 +210,20 @@ struct APIServerTests {
 
     @Test("when the first client of a shared image leaves, a client waiting on the same image is still served")
     func coalescedSurvivesLeaderCancel() throws {
-        let server = try APITestServer { $0.imageStage.maxBatchWait = .milliseconds(400) }
+        // A long batch window keeps the leader's image waiting while the follower joins it; the test waits for
+        // each step to be visible in the engine rather than sleeping a fixed time (a loaded machine is slow).
+        let server = try APITestServer { $0.imageStage.maxBatchWait = .seconds(3) }
         defer { server.stop() }
         let body = [UInt8](try JSONSerialization.data(withJSONObject: [
             "inputs": [["image": imageField(try APIFixtures.image("landscape.png"))]]]))
+        func waitUntil(_ condition: () -> Bool) {
+            let deadline = Date().addingTimeInterval(2)
+            while !condition(), Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        }
         let leader = try server.send("/embed", contentType: "application/json", body: body)
-        Thread.sleep(forTimeInterval: 0.05)
+        waitUntil { server.engine.queueDepth == 1 }
         let follower = try server.send("/embed", contentType: "application/json", body: body)
-        Thread.sleep(forTimeInterval: 0.05)
+        waitUntil { server.engine.coalesced == 1 }
         shutdown(leader.fd, Int32(SHUT_RDWR))
         let response = try #require(follower.readResponses(1, timeout: 20).first)
         #expect(response.status == 200, "\(response.text)")

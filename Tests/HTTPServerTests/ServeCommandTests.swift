@@ -61,6 +61,19 @@ import TestSupport
             return false
         }
 
+        /// Polls `GET /readyz` until it answers 200 (models loaded and warmed up) or the timeout passes.
+        func waitForReady(timeout: Double = 30) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline, process.isRunning {
+                if let probe = try? RawHTTPConnection(port: port) {
+                    probe.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    if probe.readResponses(1).first?.status == 200 { return true }
+                }
+                usleep(100_000)
+            }
+            return false
+        }
+
         func waitForExit(timeout: Double) -> Int32? {
             let deadline = Date().addingTimeInterval(timeout)
             while process.isRunning, Date() < deadline { usleep(20_000) }
@@ -115,6 +128,9 @@ import TestSupport
         // server recovers once clients leave.
         let child = try Child(arguments: ["--port", "0"])
         #expect(child.waitForListening())
+        // The default model loads in the background after the server listens; lowering the limit while it still
+        // opens files would fail the load (and end the server), which is not what this test is about.
+        #expect(child.waitForReady())
         // Limit the running server to what it has open now plus 24, whatever it inherited or opened at start.
         let pid = child.process.processIdentifier
         let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
@@ -161,14 +177,7 @@ import TestSupport
         let child = try Child(arguments: ["--port", "0"])
         #expect(child.waitForListening())
         // Ready only after the models are loaded and warmed up.
-        var ready = false
-        for _ in 0..<300 where !ready {
-            let probe = try RawHTTPConnection(port: child.port)
-            probe.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
-            ready = probe.readResponses(1).first?.status == 200
-            if !ready { usleep(100_000) }
-        }
-        #expect(ready)
+        #expect(child.waitForReady())
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/shapes")
         struct Heldout: Decodable {
             struct Scene: Decodable { var file: String; var greedy_caption: String }
