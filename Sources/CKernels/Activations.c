@@ -7,7 +7,8 @@
 //   a >= 3.9192  erf = 1                    erfc(3.9192) = 2^-25: every larger a rounds to 1 in float
 // a − centre is exact in float on each piece (Sterbenz). The polynomials are our own least-squares fits on
 // Chebyshev nodes against mpmath's erf (Tests/Reference/fit_kernel_polynomials.py, which also reports their
-// error): each piece is within 1 ulp in float arithmetic, measured over every float by the Swift tests.
+// error): each piece is within 1 ulp on its grid there; over all 2^32 floats the whole erf8 is within 1.06 ulp of
+// the f64 erf (a one-off C sweep; the Swift tests sweep every 4099th float pattern).
 // No exp is needed: on [1, 3.92] erf itself is smooth enough for a short polynomial in absolute error, and
 // absolute error is what counts next to 1.
 //

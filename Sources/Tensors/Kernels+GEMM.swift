@@ -82,10 +82,11 @@ extension Kernels {
     }
 
     /// Most rows of x that `linear` sends through `ck_linear_rows` instead of sgemm (on CPUs with AVX2+FMA).
-    /// Below it, sgemm spends most of its time packing the weight for few rows; measured on the 2-core EPYC
-    /// (OPT shapes, K 768/3072, N 768–50272): the row-streaming kernel 1.5–3.5× faster at 2–12 rows, about
-    /// even at 16, slower from 32 on, where sgemm's packed panels are reused enough.
-    static let rowStreamingMaxRows = 16
+    /// For few rows sgemm spends most of its time packing the weight. Measured on the 2-core EPYC, OPT shapes
+    /// (K×N 768×768, 768×3072, 3072×768, 768×50272), both on 2 threads: the row-streaming kernel is 1.3–2.8×
+    /// faster at 8 and 12 rows, but OpenBLAS's Zen kernel works in 16-row panels and catches up exactly at 16
+    /// (0.76–1.05×) and 32 (0.6–0.86×); 20–24 rows are only 1.05–1.26× faster. So: fewer than 16 rows.
+    static let rowStreamingMaxRows = 15
 
     /// A linear layer with Hugging Face's weight layout: `y = x · Wᵀ + b`.
     /// x: [..., In], weight: [Out, In], bias: [Out] or nil -> [..., Out]. N = product of the leading dims:
@@ -117,6 +118,7 @@ extension Kernels {
                     if rows == 1 {
                         // One row (a decoding step of one sequence): a GEMV reads the weight once in place,
                         // where sgemm first copies (packs) all of it; the copy was ~40% of a batch-1 decode.
+                        // ck_linear_rows measured the same here (batch-1 decode 1.20 vs 1.23 s), so sgemv stays.
                         sgemv(rows: outFeatures, columns: inFeatures, a: wp, x: xp, beta: bias == nil ? 0 : 1,
                               y: yp)
                         return

@@ -29,9 +29,9 @@ struct CKernelsTests {
                     Kernels.naiveLinear(x, weight: w), atol: atol)
     }
 
-    @Test("linear routes 2 to 16 rows through the row-streaming kernel and stays equal to the naive sum")
+    @Test("linear stays equal to the naive sum on both sides of the row-streaming limit")
     func linearRouting() {
-        for m in [2, 7, 16, 17] {
+        for m in [2, 7, Kernels.rowStreamingMaxRows, Kernels.rowStreamingMaxRows + 1] {
             let x = randomTensor([1, m, 45], seed: 14)
             let w = randomTensor([31, 45], seed: 15)
             let b = randomTensor([31], seed: 16)
@@ -43,7 +43,8 @@ struct CKernelsTests {
     func rowStreamingEmptyInner() {
         let b = randomTensor([7], seed: 17)
         for path in Self.forcedPaths {
-            let y = Kernels.rowStreamingLinear(Tensor(zeros: [3, 0]), weight: Tensor(zeros: [7, 0]), bias: b, path: path)
+            let y = Kernels.rowStreamingLinear(
+                Tensor(zeros: [3, 0]), weight: Tensor(zeros: [7, 0]), bias: b, path: path)
             #expect(y.scalars == Array(repeating: b.scalars, count: 3).flatMap { $0 })
         }
     }
