@@ -221,6 +221,8 @@ void ck_erf(const float *x, float *y, size_t n, ck_path path) {
         erf_avx2(x, y, n);
         return;
     }
+#else
+    (void)path;
 #endif
     erf_portable(x, y, n);
 }
@@ -231,6 +233,8 @@ void ck_gelu(float *x, size_t n, ck_path path) {
         gelu_avx2(x, n);
         return;
     }
+#else
+    (void)path;
 #endif
     gelu_portable(x, n);
 }
@@ -241,6 +245,8 @@ void ck_exp(const float *x, float *y, size_t n, ck_path path) {
         exp_avx2(x, y, n);
         return;
     }
+#else
+    (void)path;
 #endif
     exp_portable(x, y, n);
 }
@@ -251,6 +257,8 @@ void ck_softmax_row(float *row, size_t n, ck_path path) {
         softmax_row_avx2(row, n);
         return;
     }
+#else
+    (void)path;
 #endif
     softmax_row_portable(row, n);
 }

@@ -10,8 +10,6 @@
 // 12 independent FMA chains in flight (FMA latency × throughput ≈ 8–10 on Zen).
 #include "ck_internal.h"
 
-#include <string.h>
-
 static void linear_rows_portable(const float *x, size_t m, size_t k, const float *w, const float *bias, float *y,
                                  size_t ldy, size_t n0, size_t n1) {
     for (size_t j = n0; j < n1; j++) {
@@ -135,6 +133,8 @@ void ck_linear_rows(const float *x, size_t m, size_t k, const float *w, const fl
         linear_rows_avx2(x, m, k, w, bias, y, ldy, n0, n1);
         return;
     }
+#else
+    (void)path;
 #endif
     linear_rows_portable(x, m, k, w, bias, y, ldy, n0, n1);
 }
