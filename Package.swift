@@ -24,9 +24,11 @@ let package = Package(
         systemLibrary("CSpng", pkgConfig: "spng", apt: "libspng-dev"),
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: "libssl-dev"),
+        // Plain C kernels with AVX2+FMA bodies chosen at run time (Swift is compiled for baseline x86-64).
+        .target(name: "CKernels"),
 
         // MARK: numerical half
-        .target(name: "Tensors", dependencies: ["CBLAS"], exclude: ["README.md"]),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"], exclude: ["README.md"]),
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         .target(name: "Tokenizers"),
         .target(name: "ImagePipeline", dependencies: ["Tensors", "CTurboJPEG", "CSpng"]),

@@ -1,6 +1,8 @@
 // Matrix products through OpenBLAS `cblas_sgemm` (row-major). BLAS threads the GEMM itself over
-// the cores (OPENBLAS_NUM_THREADS, default: all), so these entry points stay single-dispatch.
+// the cores (OPENBLAS_NUM_THREADS, default: all), so these entry points stay single-dispatch. The exception is
+// `linear` on a few rows, which streams the weight through `ck_linear_rows` (CKernels) on our own threads.
 import CBLAS
+import CKernels
 
 extension Kernels {
     /// Largest extent BLAS accepts: `blasint` is 32-bit in Debian's OpenBLAS.
@@ -79,9 +81,18 @@ extension Kernels {
         return out
     }
 
+    /// Most rows of x that `linear` sends through `ck_linear_rows` instead of sgemm (on CPUs with AVX2+FMA).
+    /// For few rows sgemm spends most of its time packing the weight. Measured on the 2-core EPYC, OPT shapes
+    /// (K×N 768×768, 768×3072, 3072×768, 768×50272), both on 2 threads: the row-streaming kernel is 1.3–2.8×
+    /// faster at 8 and 12 rows, but OpenBLAS's Zen kernel works in 16-row panels and catches up exactly at 16
+    /// (0.76–1.05×) and 32 (0.6–0.86×); 20–24 rows are only 1.05–1.26× faster. So: fewer than 16 rows.
+    static let rowStreamingMaxRows = 15
+
     /// A linear layer with Hugging Face's weight layout: `y = x · Wᵀ + b`.
-    /// x: [..., In], weight: [Out, In], bias: [Out] or nil -> [..., Out]. One GEMM over all
-    /// leading dims (N = product of them); the bias is written first and accumulated into.
+    /// x: [..., In], weight: [Out, In], bias: [Out] or nil -> [..., Out]. N = product of the leading dims:
+    /// N = 1 is one sgemv; 2 ≤ N ≤ `rowStreamingMaxRows` (a decoding step of a small batch) streams each weight
+    /// row once through `ck_linear_rows` when the CPU has AVX2+FMA; otherwise one sgemm over all rows, the bias
+    /// written first and accumulated into.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         precondition(x.rank >= 1 && weight.rank == 2, "linear: x \(x.shape), weight \(weight.shape)")
         let inFeatures = weight.shape[1]
@@ -89,6 +100,9 @@ extension Kernels {
         precondition(x.shape[x.rank - 1] == inFeatures, "linear: x \(x.shape) vs weight \(weight.shape)")
         if let bias { precondition(bias.shape == [outFeatures], "linear: bias \(bias.shape), want [\(outFeatures)]") }
         let rows = inFeatures == 0 ? x.count : x.count / inFeatures
+        if rows >= 2 && rows <= rowStreamingMaxRows && inFeatures > 0 && KernelPath.hasAVX2FMA {
+            return rowStreamingLinear(x, weight: weight, bias: bias, path: .automatic)
+        }
         var out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
         out.withUnsafeMutableBufferPointer { yb in
             guard let yp = yb.baseAddress else { return }
@@ -104,6 +118,7 @@ extension Kernels {
                     if rows == 1 {
                         // One row (a decoding step of one sequence): a GEMV reads the weight once in place,
                         // where sgemm first copies (packs) all of it; the copy was ~40% of a batch-1 decode.
+                        // ck_linear_rows measured the same here (batch-1 decode 1.20 vs 1.23 s), so sgemv stays.
                         sgemv(rows: outFeatures, columns: inFeatures, a: wp, x: xp, beta: bias == nil ? 0 : 1,
                               y: yp)
                         return
@@ -111,6 +126,38 @@ extension Kernels {
                     sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
                           a: xp, lda: inFeatures, b: wp, ldb: inFeatures,
                           beta: bias == nil ? 0 : 1, c: yp, ldc: outFeatures)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `linear` through `ck_linear_rows`, any number of rows, with the body `path` picks (tests force each).
+    /// The weight rows (N = out features) are split over the cores in whole register blocks; each thread reads
+    /// its weight rows once and all of x, so x should be a few rows (see `rowStreamingMaxRows`).
+    static func rowStreamingLinear(_ x: Tensor, weight: Tensor, bias: Tensor?, path: KernelPath) -> Tensor {
+        let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
+        precondition(x.rank >= 1 && x.shape[x.rank - 1] == inFeatures
+                     && (bias?.shape ?? [outFeatures]) == [outFeatures],
+                     "rowStreamingLinear: x \(x.shape), weight \(weight.shape), bias \(bias?.shape ?? [])")
+        let rows = x.shape.dropLast().reduce(1, *)
+        var out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
+        let block = Int(CK_LINEAR_ROW_BLOCK)
+        let blocks = (outFeatures + block - 1) / block
+        let noBias = Tensor(zeros: [1])
+        x.withUnsafeBufferPointer { xb in
+            weight.withUnsafeBufferPointer { wb in
+                (bias ?? noBias).withUnsafeBufferPointer { bb in
+                    out.withUnsafeMutableBufferPointer { yb in
+                        guard let xp = xb.baseAddress, let wp = wb.baseAddress, let bp = bb.baseAddress,
+                              let yp = yb.baseAddress else { return }
+                        let biasPointer: UnsafePointer<Float>? = bias == nil ? nil : bp
+                        Parallel.forEachChunk(count: blocks, elementsPerItem: block * inFeatures * rows) { range in
+                            ck_linear_rows(xp, rows, inFeatures, wp, biasPointer, yp, outFeatures,
+                                           range.lowerBound * block, min(range.upperBound * block, outFeatures),
+                                           path.c)
+                        }
+                    }
                 }
             }
         }

@@ -1,14 +1,15 @@
 // swift-tools-version:6.0
 // Decoder benchmark (Tests/Benchmarks/decoder/run.sh). A separate package so the main manifest gains
-// no benchmark target: it builds the main package's CBLAS, Tensors, SafeTensors and Blip2 sources through the
-// symlinks under Sources/ (the main package exports no library product to depend on).
+// no benchmark target: it builds the main package's CBLAS, CKernels, Tensors, SafeTensors and Blip2 sources
+// through the symlinks under Sources/ (the main package exports no library product to depend on).
 import PackageDescription
 
 let package = Package(
     name: "decoder-bench",
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Tensors", dependencies: ["CBLAS"], exclude: ["README.md"]),
+        .target(name: "CKernels"),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"], exclude: ["README.md"]),
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         .target(name: "Blip2", dependencies: ["Tensors", "SafeTensors"]),
         .executableTarget(name: "DecoderBench", dependencies: ["Blip2", "Tensors", "SafeTensors", "CBLAS"]),

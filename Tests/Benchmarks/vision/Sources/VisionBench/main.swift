@@ -3,6 +3,7 @@
 // peak of this machine, and compares with the PyTorch timing JSON. Run through run.sh.
 //
 // Usage: VisionBench WEIGHTS_DIR [TORCH_JSON]
+// VISION_BENCH_ONLY=1 or 8 runs just that batch size (for quick before/after comparisons and `perf`).
 
 import Blip2
 import CBLAS
@@ -101,14 +102,18 @@ func run() throws {
     print(String(format: "sgemm peak (%d³): %.1f GFLOP/s", peakSide, peak))
 
     var torchSeconds: [String: Double] = [:]
+    var torchFastest: [String: Double] = [:]
     if args.count >= 3, let data = FileManager.default.contents(atPath: args[2]),
        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
        let secs = json["seconds"] as? [String: Double] {
         torchSeconds = secs
+        torchFastest = json["fastest"] as? [String: Double] ?? [:]
         print("torch: \(json["torch"] ?? "?"), threads \(json["threads"] ?? "?"), "
             + "attention \(json["attn_implementation"] ?? "?")")
     }
-    for batch in batches {
+    // VISION_BENCH_ONLY=1 or 8 times one batch size (for quick before/after comparisons and `perf`).
+    let only = env["VISION_BENCH_ONLY"].flatMap { Int($0) }
+    for batch in batches where only == nil || only == batch {
         var state = UInt64(batch)
         let pixels = Tensor(shape: [batch, 3, s.image, s.image]) { out in
             for i in out.indices {
@@ -130,6 +135,11 @@ func run() throws {
                            torch, s.flopsPerImage * Double(batch) / torch / 1e9, torch / t)
         }
         print(line)
+        var fastest = String(format: "  fastest runs: swift %.3f s", times.min() ?? 0)
+        if let torch = torchFastest[String(batch)] {
+            fastest += String(format: "; torch %.3f s; torch/swift = %.2fx", torch, torch / (times.min() ?? 1))
+        }
+        print(fastest)
     }
 }
 
