@@ -177,20 +177,20 @@ struct NginxProxyTests {
         defer { nginx.stop() }
         let client = try nginx.connect()
         let start = Date()
-        client.send(Self.get("/events?gap=500"))
+        client.send(Self.get("/events?gap=1000"))
         var arrivals: [Double] = []
         var seen = ""
-        while arrivals.count < 3, Date().timeIntervalSince(start) < 5 {
+        while arrivals.count < 3, Date().timeIntervalSince(start) < 10 {
             seen = String(decoding: client.readAvailable(timeout: 0.05), as: UTF8.self)
             while arrivals.count < 3, seen.contains("data: \(arrivals.count)\n\n") {
                 arrivals.append(Date().timeIntervalSince(start))
             }
         }
         #expect(arrivals.count == 3, "\(seen)")
-        // Buffered, every event would wait for the end (1 s); unbuffered, the first comes at once.
+        // Buffered, every event would wait for the end and arrive together; unbuffered, they arrive a second
+        // apart. Only the spacing is checked, so a slow start on a loaded machine does not matter.
         if arrivals.count == 3 {
-            #expect(arrivals[0] < 0.5, "\(arrivals)")
-            #expect(arrivals[2] - arrivals[0] > 0.7, "\(arrivals)")
+            #expect(arrivals[2] - arrivals[0] > 1.5, "\(arrivals)")
         }
     }
 
