@@ -92,9 +92,9 @@ cell() {  # server url endpoint concurrency offset [repeat]; sets $sent
 # Warm-up (not recorded): a few seconds of each endpoint on each server, on scenes the timed runs never send.
 for endpoint in caption match; do
     wrk -t1 -c8 -d3s --timeout 60s -s "$here/load.lua" "$ours/$endpoint" -- "$endpoint" "$scene_dir/list" \
-        $((scenes - 1000)) >/dev/null
+        $((scenes - 1000)) warmup >/dev/null
     wrk -t1 -c8 -d3s --timeout 60s -s "$here/load.lua" "$base/$endpoint" -- "$endpoint" "$scene_dir/list" \
-        $((scenes - 1000)) >/dev/null
+        $((scenes - 1000)) warmup >/dev/null
 done
 
 echo "== load before: $(cut -d' ' -f1-3 /proc/loadavg)"
