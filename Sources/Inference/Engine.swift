@@ -242,25 +242,34 @@ public final class Engine: @unchecked Sendable {
         let imageAbandoned: @Sendable (ImageJob) -> Bool = { job in
             job.cancel.isCancelled && flights.waiterCount(job.key) <= 1
         }
-        if let retrieval {
-            retrievalImages = EngineStage(
-                name: "image", configuration: configuration.imageStage, compute: compute, metrics: metrics,
+        // Both image stages batch the pixels, time, cache and complete the flights the same way; they differ only
+        // in what the model computes for a batch (`encode`) and keeps per image (the closure it returns).
+        func imageStage(
+            name: String, encode: @escaping @Sendable (Tensor) throws -> (Int) -> CachedImage.Features
+        ) -> EngineStage<ImageJob> {
+            EngineStage(
+                name: name, configuration: configuration.imageStage, compute: compute, metrics: metrics,
                 isCancelled: imageAbandoned, drop: dropImage
             ) { jobs in
                 let started = DispatchTime.now().uptimeNanoseconds
                 let pixels = Tensor.concatenate(jobs.map(\.pixels), axis: 0)
                 do {
-                    let features = try retrieval.model.encodeImages(pixels)
+                    let features = try encode(pixels)
                     TimingRecorder.stamp(jobs.map(\.timing), stage: "image", since: started)
                     for (index, job) in jobs.enumerated() {
-                        let value = CachedImage(features: .retrieval(features.image(index)),
-                                                width: job.width, height: job.height)
+                        let value = CachedImage(features: features(index), width: job.width, height: job.height)
                         cache.insert(value, for: job.key, cost: value.byteCount)
                         flights.complete(job.key, with: .success(value))
                     }
                 } catch {
                     for job in jobs { flights.complete(job.key, with: .failure(EngineError.internalError("\(error)"))) }
                 }
+            }
+        }
+        if let retrieval {
+            retrievalImages = imageStage(name: "image") { pixels in
+                let features = try retrieval.model.encodeImages(pixels)
+                return { index in .retrieval(features.image(index)) }
             }
             texts = EngineStage(
                 name: "text", configuration: configuration.textStage, compute: compute, metrics: metrics,
@@ -285,24 +294,9 @@ public final class Engine: @unchecked Sendable {
             ) { jobs in Self.runMatches(jobs, model: retrieval) }
         }
         if let captioner {
-            captionImages = EngineStage(
-                name: "caption_image", configuration: configuration.imageStage, compute: compute, metrics: metrics,
-                isCancelled: imageAbandoned, drop: dropImage
-            ) { jobs in
-                let started = DispatchTime.now().uptimeNanoseconds
-                let pixels = Tensor.concatenate(jobs.map(\.pixels), axis: 0)
-                do {
-                    let query = try captioner.model.queryOutput(pixels)  // [B, Q, C]
-                    TimingRecorder.stamp(jobs.map(\.timing), stage: "image", since: started)
-                    for (index, job) in jobs.enumerated() {
-                        let value = CachedImage(features: .caption(query.slice(axis: 0, index..<(index + 1))),
-                                                width: job.width, height: job.height)
-                        cache.insert(value, for: job.key, cost: value.byteCount)
-                        flights.complete(job.key, with: .success(value))
-                    }
-                } catch {
-                    for job in jobs { flights.complete(job.key, with: .failure(EngineError.internalError("\(error)"))) }
-                }
+            captionImages = imageStage(name: "caption_image") { pixels in
+                let query = try captioner.model.queryOutput(pixels)  // [B, Q, C]
+                return { index in .caption(query.slice(axis: 0, index..<(index + 1))) }
             }
             let metrics = self.metrics
             let maxBatch = configuration.captionStage.maxBatchSize
