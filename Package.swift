@@ -26,6 +26,7 @@ let package = Package(
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: "libssl-dev"),
         // Plain C kernels with AVX2+FMA bodies chosen at run time (Swift is compiled for baseline x86-64).
         .target(name: "CKernels"),
+        .systemLibrary(name: "CLinux"),  // epoll, eventfd, affinity: part of libc, nothing to link
 
         // MARK: numerical half
         .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"], exclude: ["README.md"]),
@@ -39,7 +40,7 @@ let package = Package(
         .target(name: "HTTP1"),
         .target(
             name: "HTTPServer",
-            dependencies: ["HTTP1", "CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HTTP1", "CZlib", "COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")]
         ),
 
         .target(name: "API", dependencies: ["HTTPServer", "HTTP1", "Inference"]),

@@ -91,13 +91,15 @@ public struct HTTPResponseHead: Sendable, Equatable {
     }
 
     private static func appendSanitised(_ text: String, to buffer: inout [UInt8]) {
-        let utf8 = text.utf8
-        if !utf8.contains(where: { $0 == ASCII.cr || $0 == ASCII.lf || $0 == 0 }) {
-            buffer.append(contentsOf: utf8)  // the usual case, in one copy rather than byte by byte
-            return
-        }
-        for byte in utf8 {
-            buffer.append(byte == ASCII.cr || byte == ASCII.lf || byte == 0 ? ASCII.space : byte)
+        var text = text  // withUTF8 needs a var; for a native string this is a retain, not a copy
+        text.withUTF8 { utf8 in
+            if !utf8.contains(where: { $0 == ASCII.cr || $0 == ASCII.lf || $0 == 0 }) {
+                buffer.append(contentsOf: utf8)  // the usual case, in one copy rather than byte by byte
+                return
+            }
+            for byte in utf8 {
+                buffer.append(byte == ASCII.cr || byte == ASCII.lf || byte == 0 ? ASCII.space : byte)
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import CLinux
 import Dispatch
 import HTTP1
 import Synchronization
@@ -5,18 +6,20 @@ import Synchronization
 import Glibc
 #endif
 
-/// Performs a connection's `HTTPConnectionStateMachine` actions on a non-blocking socket with one read source,
-/// one write source and one timer, all on the connection's own serial queue (which targets one of the server's
-/// few I/O queues). Sources are created once and toggled with balanced suspend/resume (P2, P3); the fd is
-/// closed only by the last cancel handler (P1).
+/// Performs a connection's `HTTPConnectionStateMachine` actions on a non-blocking socket that lives in the epoll
+/// set of one of the server's `IOLoop`s, with one Dispatch timer, all on that loop's serial queue. The socket
+/// is armed one-shot for the directions wanted (reading unless paused, writing while output waits on EAGAIN)
+/// and re-armed after each delivery; the fd is closed only after it left the epoll set, and the connection
+/// is released only once the timer's cancel handler ran.
 ///
-/// With TLS the same sources carry OpenSSL's non-blocking calls: the handshake runs first (bounded by
-/// `tlsHandshakeTimeout`), SSL_read/SSL_write report WANT_READ/WANT_WRITE, which arm the read or write source
+/// With TLS the same readiness carries OpenSSL's non-blocking calls: the handshake runs first (bounded by
+/// `tlsHandshakeTimeout`), SSL_read/SSL_write report WANT_READ/WANT_WRITE, which arm reading or writing
 /// whichever call asked, and a graceful close sends close_notify before the TCP half-close.
 final class HTTPConnection: @unchecked Sendable {
     let id: UInt64
     let fd: Int32
-    let queue: DispatchQueue
+    let loop: IOLoop
+    var queue: DispatchQueue { loop.queue }
     let remoteAddress: String
     /// Peer address bytes (4 or 16), for the trusted-proxy check.
     let peer: [UInt8]
@@ -28,12 +31,16 @@ final class HTTPConnection: @unchecked Sendable {
 
     // Confined to `queue`.
     private var machine: HTTPConnectionStateMachine
-    private var readSource: DispatchSourceRead?
-    private var writeSource: DispatchSourceWrite?
     private var timer: DispatchSourceTimer?
-    private var readSuspended = true   // sources start inactive
+    /// Reading / writing not wanted now (the names of the source-based design: suspended = not armed).
+    private var readSuspended = true
     private var writeSuspended = true
-    private var liveSources = 0
+    /// The epoll interest armed in the kernel; nil once a delivery disarmed it (one-shot).
+    private var armedInterest: UInt32?
+    /// In the epoll set (until teardown).
+    private var registered = false
+    /// Handling a readiness event: interest changes are settled once, when it ends.
+    private var inEvent = false
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var torndown = false
@@ -60,9 +67,7 @@ final class HTTPConnection: @unchecked Sendable {
     /// body that was cut short cannot look complete (K3).
     private var abortive = false
 
-    static let queueKey = DispatchSpecificKey<UInt64>()
-
-    init(id: UInt64, fd: Int32, remoteAddress: String, peer: [UInt8], server: HTTPServer, target: DispatchQueue,
+    init(id: UInt64, fd: Int32, remoteAddress: String, peer: [UInt8], server: HTTPServer, loop: IOLoop,
          clock: any ServerClock) {
         self.id = id
         self.fd = fd
@@ -72,34 +77,31 @@ final class HTTPConnection: @unchecked Sendable {
         self.server = server
         self.tls = server.tls.flatMap { TLSSession(context: $0, fd: fd) }
         self.clock = clock
-        self.queue = DispatchQueue(label: "tiaoyu.connection", target: target)
+        self.loop = loop
         self.machine = HTTPConnectionStateMachine(configuration: server.configuration, now: clock.now())
         self.readBuffer = [UInt8](repeating: 0, count: max(1024, server.configuration.readChunkSize))
-        queue.setSpecific(key: Self.queueKey, value: id)
     }
 
-    /// True when the caller runs on this connection's queue.
-    var isOnQueue: Bool { DispatchQueue.getSpecific(key: Self.queueKey) == id }
+    /// True when the caller runs on this connection's queue (its loop's, shared with the loop's other
+    /// connections).
+    var isOnQueue: Bool { loop.isOnQueue }
 
     func start() {
-        queue.async { [self] in
-            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+        loop.async { [self] in
             let timer = DispatchSource.makeTimerSource(queue: queue)
-            for source in [read, write, timer] as [any DispatchSourceProtocol] {
-                liveSources += 1
-                source.setCancelHandler { [self] in sourceCancelled() }
-            }
-            read.setEventHandler { [weak self] in self?.readable() }
-            write.setEventHandler { [weak self] in self?.writable() }
+            // Holds the connection until the timer is gone; then the server forgets it.
+            timer.setCancelHandler { [self] in timerCancelled() }
             timer.setEventHandler { [weak self] in self?.timerFired() }
-            readSource = read
-            writeSource = write
             self.timer = timer
             timer.schedule(deadline: .distantFuture)
             timer.activate()
-            read.activate()
+            guard loop.register(self) else {
+                abortive = true
+                return teardown()  // epoll_ctl refused (out of memory): nothing can be served
+            }
+            registered = true
             readSuspended = false
+            updateInterest()
             if server.tls != nil {
                 guard tls != nil else { return teardown() }  // SSL_new failed: out of memory
                 handshaking = true
@@ -168,14 +170,34 @@ final class HTTPConnection: @unchecked Sendable {
     static let plainHTTPDiscardReads = 8
 
     private func setWriteArmed(_ armed: Bool) {
-        guard let writeSource else { return }
-        if armed, writeSuspended {
-            writeSource.resume()
-            writeSuspended = false
-        } else if !armed, !writeSuspended {
-            writeSource.suspend()
-            writeSuspended = true
-        }
+        guard writeSuspended == armed else { return }
+        writeSuspended = !armed
+        updateInterest()
+    }
+
+    /// A readiness delivery from the loop (which disarmed the socket). Hang-up and error go to whichever
+    /// directions are wanted: the read or write then reports what happened.
+    func ready(_ events: UInt32) {
+        armedInterest = nil
+        guard !torndown else { return }
+        inEvent = true
+        let trouble = events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
+        if !readSuspended, trouble || events & EPOLLIN.rawValue != 0 { readable() }
+        if !torndown, !writeSuspended, trouble || events & EPOLLOUT.rawValue != 0 { writable() }
+        inEvent = false
+        updateInterest()
+    }
+
+    /// Arms the socket for what is wanted now. With nothing wanted after a delivery it stays disarmed, so a
+    /// hung-up socket that nobody reads is not reported again and again (P4).
+    private func updateInterest() {
+        guard !inEvent, !torndown, registered else { return }
+        var wanted: UInt32 = 0
+        if !readSuspended { wanted |= EPOLLIN.rawValue }
+        if !writeSuspended { wanted |= EPOLLOUT.rawValue }
+        if armedInterest == wanted || (armedInterest == nil && wanted == 0) { return }
+        loop.arm(self, interest: wanted)
+        armedInterest = wanted
     }
 
     /// One non-blocking read from the socket or through TLS.
@@ -246,7 +268,7 @@ final class HTTPConnection: @unchecked Sendable {
     /// TLS can hold decrypted bytes the socket will not announce again; read them while reading is wanted.
     private func scheduleBufferedPlaintext() {
         guard let tls, !torndown, !readSuspended, tls.hasBufferedPlaintext else { return }
-        queue.async { [weak self] in self?.readable() }
+        loop.async { [weak self] in self?.readable() }
     }
 
     private func writable() {
@@ -272,7 +294,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Server shutdown: finish what is owed, then close (F12).
     func drain() {
-        queue.async { [self] in
+        loop.async { [self] in
             guard !torndown else { return }
             perform(machine.drain(now: clock.now()))
         }
@@ -280,7 +302,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Drain deadline passed: cut the connection whatever it is doing.
     func forceClose() {
-        queue.async { [self] in teardown() }
+        loop.async { [self] in teardown() }
     }
 
     // MARK: actions
@@ -335,14 +357,14 @@ final class HTTPConnection: @unchecked Sendable {
                 output.append(contentsOf: bytes)
                 flush()
             case .pauseReading:
-                if !readSuspended, let readSource {
-                    readSource.suspend()
+                if !readSuspended {
                     readSuspended = true
+                    updateInterest()
                 }
             case .resumeReading:
-                if readSuspended, let readSource {
-                    readSource.resume()
+                if readSuspended {
                     readSuspended = false
+                    updateInterest()
                     scheduleBufferedPlaintext()
                 }
             case .shutdownWrite:
@@ -411,20 +433,17 @@ final class HTTPConnection: @unchecked Sendable {
         if remaining == 0 {
             output.removeAll(keepingCapacity: output.capacity <= 256 * 1024)
             outputOffset = 0
-            if !writeSuspended, let writeSource {
-                writeSource.suspend()
-                writeSuspended = true
-            }
+            setWriteArmed(false)
         } else {
             if outputOffset > 64 * 1024 {
                 output.removeFirst(outputOffset)
                 outputOffset = 0
             }
             setWriteArmed(!waitForReadable)
-            if waitForReadable, readSuspended, let readSource {
+            if waitForReadable, readSuspended {
                 // The state machine may have paused reading; TLS needs to read to make write progress.
-                readSource.resume()
                 readSuspended = false
+                updateInterest()
             }
         }
         perform(machine.wrote(wroteNow, remaining: remaining, now: clock.now()))
@@ -531,24 +550,19 @@ final class HTTPConnection: @unchecked Sendable {
             current.responder.value?.connectionClosed()
             self.current = nil
         }
-        // A suspended source never runs its cancel handler: resume after cancelling (P3).
-        if let readSource {
-            readSource.cancel()
-            if readSuspended { readSource.resume(); readSuspended = false }
+        if registered {
+            loop.deregister(self)  // out of the epoll set before the fd number can be reused (P1)
+            registered = false
         }
-        if let writeSource {
-            writeSource.cancel()
-            if writeSuspended { writeSource.resume(); writeSuspended = false }
+        Glibc.close(fd)
+        if let timer {
+            timer.cancel()
+        } else {
+            server.connectionClosed(self)
         }
-        timer?.cancel()
     }
 
-    private func sourceCancelled() {
-        liveSources -= 1
-        guard liveSources == 0 else { return }
-        Glibc.close(fd)  // only here: the fd number can be reused by the kernel from now on (P1)
-        readSource = nil
-        writeSource = nil
+    private func timerCancelled() {
         timer = nil
         server.connectionClosed(self)
     }
@@ -578,7 +592,7 @@ public final class HTTPResponder: @unchecked Sendable {
     deinit {
         guard !state.withLock({ $0.done }), let connection else { return }
         let token = self.token
-        connection.queue.async { connection.responderAbandoned(token: token) }
+        connection.loop.async { connection.responderAbandoned(token: token) }
     }
 
     /// True once the client has disconnected or the server cut the connection.
@@ -651,7 +665,7 @@ public final class HTTPResponder: @unchecked Sendable {
         if connection.isOnQueue {
             body(connection)
         } else {
-            connection.queue.async { body(connection) }
+            connection.loop.async { body(connection) }
         }
     }
 }

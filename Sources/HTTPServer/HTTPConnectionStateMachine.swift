@@ -27,7 +27,7 @@ struct HTTPConnectionStateMachine {
         case checkContinue(HTTPRequestHead)
         /// Append these bytes to the output and flush what the socket takes.
         case write([UInt8])
-        /// Stop / restart reading the socket (suspend the read source: EPOLLHUP cannot be masked, P4).
+        /// Stop / restart reading the socket (disarm it, not just skip reads: EPOLLHUP cannot be masked, P4).
         case pauseReading
         case resumeReading
         /// Output is flushed and no more will come: `shutdown(SHUT_WR)` and keep reading to discard until EOF.

@@ -1,3 +1,4 @@
+import CLinux
 import Dispatch
 import HTTP1
 import Logging
@@ -6,7 +7,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// Tiaoyu's HTTP/1.1 server: listeners and connections on Dispatch sources over non-blocking sockets, a router,
+/// Tiaoyu's HTTP/1.1 server: listeners on Dispatch sources, connections on non-blocking sockets in a few epoll
+/// sets each watched by a Dispatch source (`IOLoop`), a router,
 /// the operational endpoints (`/healthz`, `/readyz`, `/metrics`), static files, gzip, request ids, one access-log
 /// line per request, and graceful shutdown. Handlers never block; they answer through their `HTTPResponder`.
 public final class HTTPServer: @unchecked Sendable {
@@ -41,7 +43,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var acceptResumeTimer: DispatchSourceTimer?
 
     private let acceptQueue = DispatchQueue(label: "tiaoyu.accept")
-    private let ioQueues: [DispatchQueue]
+    private let ioLoops: [IOLoop]
 
     /// Ports actually bound (one per listening socket), e.g. to learn the port picked for `port: 0`.
     public private(set) var boundPorts: [Int] = []
@@ -56,12 +58,10 @@ public final class HTTPServer: @unchecked Sendable {
         self.logger = logger
         self.clock = clock
         self.staticFiles = publicDirectory.flatMap(StaticFiles.init(root:))
-        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let count = configuration.ioQueueCount > 0 ? configuration.ioQueueCount : cores
-        // One per core: more queues only meant more threads taking turns on the same cores (more context
-        // switches per request). They stay overcommit (no target): on the non-overcommit global pool the
-        // benchmark measured more context switches and more CPU per request, not fewer.
-        self.ioQueues = (0..<count).map { DispatchQueue(label: "tiaoyu.io.\($0)") }
+        let count = configuration.ioQueueCount > 0 ? configuration.ioQueueCount : Self.usableCores()
+        // One per core: more loops only meant more threads taking turns on the same cores (more context
+        // switches per request).
+        self.ioLoops = (0..<count).compactMap(IOLoop.init(index:))
         var random = SystemRandomNumberGenerator()
         self.requestIDPrefix = String(random.next() & 0xFFFF_FFFF, radix: 16)
         registerOperationalRoutes()
@@ -69,9 +69,21 @@ public final class HTTPServer: @unchecked Sendable {
 
     // MARK: lifecycle
 
+    /// Cores this process may run on: its affinity mask (`taskset`, a container's cpuset), else every online core.
+    /// A loop per core we cannot run on would only be another thread taking turns on the same core, and its
+    /// connections would wait out the other loops' time slices (milliseconds of tail latency).
+    static func usableCores() -> Int {
+        let count = Int(clinux_affinity_cpu_count())
+        return count > 0 ? count : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
     /// Binds the listeners and starts accepting. SIGPIPE is ignored process-wide (writes use MSG_NOSIGNAL too).
     public func start() throws(SocketError) {
         signal(SIGPIPE, SIG_IGN)
+        guard !ioLoops.isEmpty else {
+            throw SocketError(operation: "epoll_create1", address: "\(configuration.host):\(configuration.port)",
+                              errno: EMFILE)
+        }
         Self.raiseFileLimit()
         let fds = try Socket.listen(host: configuration.host, port: configuration.port,
                                     backlog: configuration.backlog)
@@ -172,7 +184,7 @@ public final class HTTPServer: @unchecked Sendable {
             Socket.setNoDelay(fd)
             let connection = HTTPConnection(
                 id: id, fd: fd, remoteAddress: Socket.describe(&storage), peer: Socket.addressBytes(&storage),
-                server: self, target: ioQueues[Int(id % UInt64(ioQueues.count))], clock: clock)
+                server: self, loop: ioLoops[Int(id % UInt64(ioLoops.count))], clock: clock)
             lock.withLock { connections[id] = connection }
             metrics.connectionOpened()
             connection.start()
