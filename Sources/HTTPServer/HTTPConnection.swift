@@ -8,8 +8,8 @@ import Glibc
 
 /// Performs a connection's `HTTPConnectionStateMachine` actions on a non-blocking socket that lives in the epoll
 /// set of one of the server's `IOLoop`s, with one Dispatch timer, all on that loop's serial queue. The socket
-/// is armed one-shot for the directions wanted (reading unless paused, writing while output waits on EAGAIN)
-/// and re-armed after each delivery; the fd is closed only after it left the epoll set, and the connection
+/// is armed for the directions wanted (reading unless paused, writing while output waits on EAGAIN), and the
+/// epoll set changes only when they do; the fd is closed only after it left the epoll set, and the connection
 /// is released only once the timer's cancel handler ran.
 ///
 /// With TLS the same readiness carries OpenSSL's non-blocking calls: the handshake runs first (bounded by
@@ -35,7 +35,8 @@ final class HTTPConnection: @unchecked Sendable {
     /// Reading / writing not wanted now (the names of the source-based design: suspended = not armed).
     private var readSuspended = true
     private var writeSuspended = true
-    /// The epoll interest armed in the kernel; nil once a delivery disarmed it (one-shot).
+    /// The epoll interest armed in the kernel (level-triggered); nil when nothing is wanted (armed one-shot for
+    /// hang-up only, or disarmed by that one report).
     private var armedInterest: UInt32?
     /// In the epoll set (until teardown).
     private var registered = false
@@ -175,10 +176,9 @@ final class HTTPConnection: @unchecked Sendable {
         updateInterest()
     }
 
-    /// A readiness delivery from the loop (which disarmed the socket). Hang-up and error go to whichever
+    /// A readiness report from the loop. Hang-up and error go to whichever
     /// directions are wanted: the read or write then reports what happened.
     func ready(_ events: UInt32) {
-        armedInterest = nil
         guard !torndown else { return }
         inEvent = true
         let trouble = events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
@@ -188,8 +188,8 @@ final class HTTPConnection: @unchecked Sendable {
         updateInterest()
     }
 
-    /// Arms the socket for what is wanted now. With nothing wanted after a delivery it stays disarmed, so a
-    /// hung-up socket that nobody reads is not reported again and again (P4).
+    /// Arms the socket for what is wanted now, when that changed. With nothing wanted it is armed for one
+    /// report of hang-up at most, so a hung-up socket that nobody reads is not reported again and again (P4).
     private func updateInterest() {
         guard !inEvent, !torndown, registered else { return }
         var wanted: UInt32 = 0
@@ -197,7 +197,7 @@ final class HTTPConnection: @unchecked Sendable {
         if !writeSuspended { wanted |= EPOLLOUT.rawValue }
         if armedInterest == wanted || (armedInterest == nil && wanted == 0) { return }
         loop.arm(self, interest: wanted)
-        armedInterest = wanted
+        armedInterest = wanted == 0 ? nil : wanted
     }
 
     /// One non-blocking read from the socket or through TLS.

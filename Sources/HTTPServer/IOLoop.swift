@@ -15,10 +15,11 @@ import Glibc
 /// /healthz benchmark spent most of its kernel time on those hand-offs. Here the manager sees one event per
 /// busy period of the whole loop, and a connection re-arms itself with one `epoll_ctl` on the worker thread.
 ///
-/// Each socket is registered EPOLLONESHOT, like libdispatch's own sources: one delivery disarms it until its
-/// connection re-arms, so a hung-up socket whose connection is not reading (EPOLLHUP cannot be masked, P4)
-/// is reported once, not in a loop. Connections are found by id, never by fd, so a reused fd number cannot
-/// reach the wrong connection (P1).
+/// A socket stays armed, level-triggered, for the directions its connection wants (reading unless paused,
+/// writing while output waits on EAGAIN), so a request costs no `epoll_ctl`: the set changes only when the
+/// wanted directions do. Wanting nothing arms it EPOLLONESHOT with no direction, so a hung-up socket whose
+/// connection is not reading (EPOLLHUP cannot be masked, P4) is reported once, not in a loop. Connections are
+/// found by id, never by fd, so a reused fd number cannot reach the wrong connection (P1).
 final class IOLoop: @unchecked Sendable {
     let queue: DispatchQueue
     let index: Int
@@ -96,20 +97,21 @@ final class IOLoop: @unchecked Sendable {
     /// True when the caller runs on this loop's queue.
     var isOnQueue: Bool { DispatchQueue.getSpecific(key: Self.queueKey) == index }
 
-    /// Adds a connection (on `queue`); its socket starts disarmed until `arm`.
+    /// Adds a connection (on `queue`); its socket wants nothing until `arm`.
     func register(_ connection: HTTPConnection) -> Bool {
         var event = epoll_event()
-        event.events = 0
+        event.events = EPOLLONESHOT.rawValue
         event.data.u64 = connection.id
         guard epoll_ctl(epfd, EPOLL_CTL_ADD, connection.fd, &event) == 0 else { return false }
         connections[connection.id] = connection
         return true
     }
 
-    /// Arms `fd` for one delivery of `interest` (EPOLLIN / EPOLLOUT bits), or of hang-up and error only for 0.
+    /// Arms `fd` for `interest` (EPOLLIN / EPOLLOUT bits), level-triggered; for 0, for one report of hang-up
+    /// or error.
     func arm(_ connection: HTTPConnection, interest: UInt32) {
         var event = epoll_event()
-        event.events = interest | EPOLLONESHOT.rawValue
+        event.events = interest == 0 ? EPOLLONESHOT.rawValue : interest
         event.data.u64 = connection.id
         _ = epoll_ctl(epfd, EPOLL_CTL_MOD, connection.fd, &event)
     }
