@@ -48,7 +48,7 @@ final class HTTPConnection: @unchecked Sendable {
     private var readBuffer: [UInt8]
     /// The request being served. The responder is held weakly: if a handler drops it without answering, its
     /// deinit reports the abandonment and the client gets a 500 instead of a connection that hangs forever.
-    private var current: (request: HTTPServerRequest, responder: Weak<HTTPResponder>, token: UInt64)?
+    private var current: InFlight?
     /// The route the router matched for `current` (nil when it matched none), so the access log and the
     /// metrics need no second lookup.
     private var currentRoute: String?
@@ -252,7 +252,7 @@ final class HTTPConnection: @unchecked Sendable {
         case .endOfStream:
             // The client is gone (or half-closed): queued work for it can be dropped (F8). A handler that still
             // answers gets its response written before the connection closes (F7).
-            current?.responder.value?.connectionClosed()
+            current?.responder?.connectionClosed()
             perform(machine.readEOF(now: clock.now()))
         case .wantRead:
             return
@@ -318,8 +318,10 @@ final class HTTPConnection: @unchecked Sendable {
     private var armedDeadline: UInt64?
 
     private func perform(_ actions: [HTTPConnectionStateMachine.Action]) {
-        pendingActions.append(contentsOf: actions)
-        guard !performing else { return }
+        guard !performing else {
+            pendingActions.append(contentsOf: actions)
+            return
+        }
         performing = true
         defer {
             performing = false
@@ -328,8 +330,20 @@ final class HTTPConnection: @unchecked Sendable {
                 rearmTimer(for: wanted)
             }
         }
-        while !pendingActions.isEmpty {
-            let action = pendingActions.removeFirst()
+        // The batch is walked in place; actions produced while performing it (a handler answering at once, a
+        // flush completing) wait in `pendingActions` and run after it, in order.
+        var batch = actions
+        var next = 0
+        while true {
+            if next == batch.count {
+                if pendingActions.isEmpty { break }
+                swap(&batch, &pendingActions)
+                pendingActions.removeAll(keepingCapacity: true)
+                next = 0
+                continue
+            }
+            let action = batch[next]
+            next += 1
             guard !torndown else {
                 pendingActions.removeAll()
                 return
@@ -457,7 +471,7 @@ final class HTTPConnection: @unchecked Sendable {
             receivedAt: received.receivedAt)
         nextToken += 1
         let responder = HTTPResponder(connection: self, requestID: request.requestID, token: nextToken)
-        current = (request, Weak(responder), nextToken)
+        current = InFlight(request: request, responder: responder, token: nextToken)
         currentRoute = nil
         switch mount {
         case .inside:
@@ -547,7 +561,7 @@ final class HTTPConnection: @unchecked Sendable {
         // A graceful TLS close (idle timeout, drain, the peer's EOF) says so; an abort must not (K3).
         if !abortive, outputOffset >= output.count { tls?.sendCloseNotify() }
         if let current {
-            current.responder.value?.connectionClosed()
+            current.responder?.connectionClosed()
             self.current = nil
         }
         if registered {
@@ -670,8 +684,17 @@ public final class HTTPResponder: @unchecked Sendable {
     }
 }
 
-/// A weak reference in a tuple or collection.
-struct Weak<T: AnyObject> {
-    weak var value: T?
-    init(_ value: T) { self.value = value }
+/// The request a connection is serving. A class, so that looking it up (every answer, stream chunk and
+/// check) copies one reference rather than the request's dozen strings and arrays.
+private final class InFlight {
+    let request: HTTPServerRequest
+    /// Held weakly: if a handler drops it without answering, its deinit reports the abandonment.
+    weak var responder: HTTPResponder?
+    let token: UInt64
+
+    init(request: HTTPServerRequest, responder: HTTPResponder, token: UInt64) {
+        self.request = request
+        self.responder = responder
+        self.token = token
+    }
 }
