@@ -128,9 +128,9 @@ final class IOLoop: @unchecked Sendable {
         polling.store(true, ordering: .sequentiallyConsistent)
         defer { polling.store(false, ordering: .sequentiallyConsistent) }
         let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.busyBudget
-        var linger = timespec(tv_sec: 0, tv_nsec: 0)
+        var lingering = false
         while true {
-            let count = epoll_pwait2(epfd, events, Int32(Self.eventsPerWait), &linger, nil)
+            let count = waitForEvents(lingering: lingering)
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { return }
             var woken = false
@@ -145,7 +145,23 @@ final class IOLoop: @unchecked Sendable {
                 }
             }
             if woken || DispatchTime.now().uptimeNanoseconds >= deadline { return }
-            linger.tv_nsec = Self.lingerNanoseconds
+            lingering = true
         }
+    }
+
+    /// False once the kernel said it has no epoll_pwait2 (before Linux 5.11): the linger then rounds up to
+    /// epoll_wait's whole millisecond. Without this, a loop on such a kernel would return at once every time and
+    /// the Dispatch source, its epoll set still readable, would fire again and again.
+    private var hasPwait2 = true
+
+    /// One epoll wait on the loop's set: no wait at all, or up to `lingerNanoseconds`.
+    private func waitForEvents(lingering: Bool) -> Int32 {
+        if hasPwait2 {
+            var linger = timespec(tv_sec: 0, tv_nsec: lingering ? Self.lingerNanoseconds : 0)
+            let count = epoll_pwait2(epfd, events, Int32(Self.eventsPerWait), &linger, nil)
+            if count >= 0 || errno != ENOSYS { return count }
+            hasPwait2 = false
+        }
+        return epoll_wait(epfd, events, Int32(Self.eventsPerWait), lingering ? 1 : 0)
     }
 }
