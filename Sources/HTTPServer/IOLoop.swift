@@ -6,14 +6,15 @@ import Glibc
 #endif
 
 /// One I/O queue and the epoll set of the connections that live on it. A single Dispatch read source watches
-/// the epoll descriptor; when it fires, the loop collects every ready connection with `epoll_wait(…, 0)` and
-/// serves them in one pass on its queue.
+/// the epoll descriptor; when it fires, the loop serves every ready connection on its queue, then keeps waiting
+/// in epoll for more while they keep coming (`lingerNanoseconds`, at most `busyBudget` per turn) before it
+/// hands the waiting back to the source.
 ///
 /// Why not a Dispatch read source per socket: on Linux every socket event then takes two trips through
 /// libdispatch's manager thread (epoll there, a wake-up of a worker for the handler, then a wake-up of the
 /// manager again through an eventfd to re-arm the source, which re-arming is an `epoll_ctl` of its own). The
 /// /healthz benchmark spent most of its kernel time on those hand-offs. Here the manager sees one event per
-/// busy period of the whole loop, and a connection re-arms itself with one `epoll_ctl` on the worker thread.
+/// busy period of the whole loop, and under load the loop thread is woken by the kernel directly.
 ///
 /// A socket stays armed, level-triggered, for the directions its connection wants (reading unless paused,
 /// writing while output waits on EAGAIN), so a request costs no `epoll_ctl`: the set changes only when the
@@ -86,7 +87,7 @@ final class IOLoop: @unchecked Sendable {
     }
 
     /// Runs `work` on the loop's queue, waking the loop if it is waiting in epoll. A wake can be missed when
-    /// `poll` starts waiting just as the work is queued; the work then waits at most `busyBudget`.
+    /// `poll` starts just as the work is queued; the work then waits at most `busyBudget` plus one linger.
     func async(_ work: @escaping @Sendable () -> Void) {
         queue.async(execute: work)
         if polling.load(ordering: .sequentiallyConsistent) {
