@@ -307,7 +307,7 @@ def object_targets(sems: list[world.Semantics]) -> dict[str, torch.Tensor]:
 # (96% with). shape_weight 4, lr 3e-3: no gain in short probes.
 VIT_RECIPE = dict(lr=VIT_LR, warmup=100, weight_decay=0.05, p_grey=0.0, p_recolour=0.75, neutral=True,
                   shape_only_painted=True, scene_heads=True, presence=True, shape_weight=1.0,
-                  object_heads=True, sincos=0.15, mimetic=1.0)
+                  object_heads=True, sincos=0.15, mimetic=1.0, only_shape=False)
 
 
 class AttributeHeads(nn.Module):
@@ -463,6 +463,8 @@ def train_vit(cfg, images, masks, sems, tgt_train, evals: dict, eval_every: int 
         loss = 0.0
         keys = (list(HEAD_CLASSES) if rc["scene_heads"] else []) + list(PATCH_CLASSES)
         keys += list(OBJECT_CLASSES) if rc["object_heads"] else []
+        if rc["only_shape"]:  # probe: is shape slow because the other losses crowd it out?
+            keys = [k for k in keys if k in SHAPE_HEADS]
         for k in keys:
             logits, target = out[k], tgt_train[k][idx]
             per = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none")
