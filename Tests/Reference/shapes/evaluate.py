@@ -84,6 +84,32 @@ def itm_probs(ret, proc, images, texts: list[str]) -> torch.Tensor:
     return torch.cat(probs)
 
 
+def caption_errors(sems, caps) -> dict:
+    """How many captions get each thing wrong (a caption can count under several): unparsable, object count,
+    relation axis, and per attribute the objects named wrongly, with objects of a held-out pair counted apart."""
+    err = {"unparsable": 0, "count": 0, "axis": 0, "size": 0, "colour": 0, "shape": 0, "unseen_pair_colour": 0,
+           "unseen_pair_shape": 0, "unseen_pair_objects": 0}
+    for s, c in zip(sems, caps):
+        p = world.parse_caption(c)
+        if p is None:
+            err["unparsable"] += 1
+            continue
+        if len(p.objects) != len(s.objects):
+            err["count"] += 1
+            continue
+        if p.axis != s.axis:
+            err["axis"] += 1
+        for o, q in zip(s.objects, p.objects):
+            held = (o.colour, o.shape) in world.HELDOUT_PAIRS
+            err["unseen_pair_objects"] += held
+            for attr in ("size", "colour", "shape"):
+                if getattr(o, attr) != getattr(q, attr):
+                    err[attr] += 1
+                    if held and attr != "size":
+                        err["unseen_pair_" + attr] += 1
+    return err
+
+
 def evaluate_split(name, gen, gen_proc, ret, ret_proc, images, sems, rng) -> dict:
     caps, _ = captions(gen, gen_proc, images)
     right = [(world.parse_caption(c) is not None and world.parse_caption(c).key() == s.key()) for c, s in
@@ -110,6 +136,7 @@ def evaluate_split(name, gen, gen_proc, ret, ret_proc, images, sems, rng) -> dic
     }
     print(f"{name}: " + " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()),
           flush=True)
+    print(f"  caption errors by kind: {json.dumps(caption_errors(sems, caps))}", flush=True)
     wrong = [(s.canonical(), c) for s, c, r in zip(sems, caps, right) if not r][:8]
     for t, c in wrong:
         print(f"  wrong caption: truth '{t}' got '{c}'")
