@@ -5,7 +5,7 @@ shape. It separates "the pictures are hard" from "the ViT learns slowly".
     nice -n 5 python3 shape_probe.py cnn 300
     nice -n 5 python3 shape_probe.py vit 400 --pool mean      # CLS + mean of patch tokens
     nice -n 5 python3 shape_probe.py vit 200 --pool max       # max over patch tokens
-    nice -n 5 python3 shape_probe.py vit 400 --pos sincos     # 2-D sine-cosine start for the position embeddings
+    nice -n 5 python3 shape_probe.py vit 400 --pos sincos     # 2-D sine-cosine start for the position embeddings (train.py's)
 
 Prints loss and accuracy on 400 fixed pictures every 100 steps, with CPU seconds. One thread, seeded, offline.
 """
@@ -22,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from transformers import Blip2VisionConfig, Blip2VisionModel
 
+import train
 import world
 
 
@@ -36,18 +37,6 @@ def batch(rng: np.random.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]
         ys.append(world.SHAPES.index(shape))
     x = torch.tensor(np.stack(xs), dtype=torch.float32).permute(0, 3, 1, 2)
     return (x - 0.45) / 0.27, torch.tensor(ys)
-
-
-def sincos_positions(grid: int, width: int) -> torch.Tensor:
-    pe = torch.zeros(grid * grid, width)
-    yy, xx = torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij")
-    quarter = width // 4
-    omega = 1.0 / (100 ** (torch.arange(quarter) / quarter))
-    for i, pos in enumerate([yy.flatten(), xx.flatten()]):
-        angle = pos[:, None].float() * omega[None]
-        pe[:, i * 2 * quarter: i * 2 * quarter + quarter] = torch.sin(angle)
-        pe[:, i * 2 * quarter + quarter: (i + 1) * 2 * quarter] = torch.cos(angle)
-    return pe
 
 
 def main() -> None:
@@ -75,8 +64,7 @@ def main() -> None:
         if args.pos == "sincos":
             with torch.no_grad():
                 grid = world.IMAGE_SIZE // args.patch
-                vit.embeddings.position_embedding[0, 1:] = sincos_positions(grid, 96) * 0.5
-                vit.embeddings.position_embedding[0, 0] = 0
+                vit.embeddings.position_embedding.copy_(train.sincos_positions(96, grid, 0.5))
         head = nn.Linear(96, 4)
 
         def forward(x: torch.Tensor) -> torch.Tensor:
