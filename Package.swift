@@ -29,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CLinux"),  // epoll, eventfd, affinity: part of libc, nothing to link
 
         // MARK: numerical half
-        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"], exclude: ["README.md"]),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels", "CLinux"], exclude: ["README.md"]),
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         .target(name: "Tokenizers"),
         .target(name: "ImagePipeline", dependencies: ["Tensors", "CTurboJPEG", "CSpng"]),

@@ -1,5 +1,5 @@
-// Linux interfaces that Glibc's Swift module leaves out, for the HTTP server: epoll and eventfd (IOLoop), and
-// the affinity mask (one IOLoop per core the process may run on). No _GNU_SOURCE here: it would change libc's
+// Linux interfaces that Glibc's Swift module leaves out: epoll and eventfd (the HTTP server's IOLoop), and the
+// affinity mask (one IOLoop per core the process may run on; as many chunks per numerical kernel). No _GNU_SOURCE here: it would change libc's
 // struct definitions for this module only, and Clang then refuses to merge them with other modules' (fd_set).
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -15,4 +15,13 @@ static inline int clinux_affinity_cpu_count(void) {
     int count = 0;
     for (long i = 0; i < bytes / 8 && i < 16; i++) count += __builtin_popcountll(mask[i]);
     return count;
+}
+
+/// Cores this process may run on: its affinity mask (taskset, a container's cpuset), else every online core; at
+/// least 1. Work split over more threads than this only takes turns on the same cores.
+static inline int clinux_usable_cpu_count(void) {
+    int count = clinux_affinity_cpu_count();
+    if (count > 0) return count;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
 }

@@ -73,8 +73,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// A loop per core we cannot run on would only be another thread taking turns on the same core, and its
     /// connections would wait out the other loops' time slices (milliseconds of tail latency).
     static func usableCores() -> Int {
-        let count = Int(clinux_affinity_cpu_count())
-        return count > 0 ? count : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        Int(clinux_usable_cpu_count())
     }
 
     /// Binds the listeners and starts accepting. SIGPIPE is ignored process-wide (writes use MSG_NOSIGNAL too).

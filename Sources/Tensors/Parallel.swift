@@ -1,11 +1,6 @@
 // Splitting row and elementwise kernels over the cores. GEMMs are threaded by BLAS itself.
+import CLinux
 import Dispatch
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Runs a loop over `0..<count` items in contiguous chunks on all cores, or inline when the
 /// work is small.
@@ -19,11 +14,9 @@ enum Parallel {
     /// rows, a core busy with something else) without much dispatch overhead.
     static let chunksPerCore = 4
 
-    /// Cores the process may use (at least 1).
-    static let coreCount: Int = {
-        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        return max(1, Int(n))
-    }()
+    /// Cores the process may use (its affinity mask under taskset or a cpuset; at least 1): more chunks in
+    /// flight than that would only take turns on the same cores.
+    static let coreCount = Int(clinux_usable_cpu_count())
 
     /// Calls `body` on disjoint ranges covering `0..<count`, possibly concurrently.
     /// `elementsPerItem` estimates the work per item, to decide whether splitting pays.
