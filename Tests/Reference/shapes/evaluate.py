@@ -13,7 +13,8 @@ Metrics (printed, and written to metrics.json beside the fixtures):
             canonical captions of other held-out scenes that say something different).
   itm       accuracy of ITM (threshold 0.5 on the match probability) over the true caption and a
             caption with one attribute or the relation swapped, two decisions per scene; the
-            pairwise rate (true caption scored above the swapped one) is printed too.
+            pairwise rate (true caption scored above the swapped one), the share of true captions
+            accepted and of swapped ones rejected by what was swapped are printed too.
 """
 
 from __future__ import annotations
@@ -110,6 +111,18 @@ def caption_errors(sems, caps) -> dict:
     return err
 
 
+def swap_kind(sem, swapped) -> str:
+    """What world.swap_one changed: "relation" (the axis, or the two objects trading places), else the attribute
+    ("size", "colour", "shape") that differs."""
+    if sem.axis != swapped.axis or (len(sem.objects) == 2 and tuple(reversed(sem.objects)) == swapped.objects):
+        return "relation"
+    for a, b in zip(sem.objects, swapped.objects):
+        for attr in ("size", "colour", "shape"):
+            if getattr(a, attr) != getattr(b, attr):
+                return attr
+    return "relation"
+
+
 def evaluate_split(name, gen, gen_proc, ret, ret_proc, images, sems, rng) -> dict:
     caps, _ = captions(gen, gen_proc, images)
     right = [(world.parse_caption(c) is not None and world.parse_caption(c).key() == s.key()) for c, s in
@@ -124,19 +137,26 @@ def evaluate_split(name, gen, gen_proc, ret, ret_proc, images, sems, rng) -> dic
         cand = [s.canonical()] + [others[k] for k in rng.choice(len(others), N_CANDIDATES - 1, replace=False)]
         scores = sim[i, [col[t] for t in cand]]
         hits += int(scores.argmax().item() == 0)
-    swapped = [world.swap_one(s, rng).canonical() for s in sems]
+    swaps = [world.swap_one(s, rng) for s in sems]
+    swapped = [w.canonical() for w in swaps]
     p_true = itm_probs(ret, ret_proc, images, truth)
     p_swap = itm_probs(ret, ret_proc, images, swapped)
+    rejected = {}
+    for s, w, p in zip(sems, swaps, p_swap.tolist()):
+        rejected.setdefault(swap_kind(s, w), []).append(p <= 0.5)
     res = {
         "scenes": len(sems),
         "caption_all_right": sum(right) / len(sems),
         "itc_recall_at_1_of_100": hits / len(sems),
         "itm_accuracy": (int((p_true > 0.5).sum()) + int((p_swap <= 0.5).sum())) / (2 * len(sems)),
         "itm_pairwise": float((p_true > p_swap).float().mean()),
+        "itm_true_accepted": float((p_true > 0.5).float().mean()),
     }
     print(f"{name}: " + " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()),
           flush=True)
     print(f"  caption errors by kind: {json.dumps(caption_errors(sems, caps))}", flush=True)
+    print("  ITM swapped captions rejected, by what was swapped: "
+          + ", ".join(f"{k} {np.mean(v):.1%} of {len(v)}" for k, v in sorted(rejected.items())), flush=True)
     wrong = [(s.canonical(), c) for s, c, r in zip(sems, caps, right) if not r][:8]
     for t, c in wrong:
         print(f"  wrong caption: truth '{t}' got '{c}'")
