@@ -68,6 +68,7 @@ def main() -> None:
     ap.add_argument("--distill-weight", type=float, default=1.0)
     ap.add_argument("--grey", action="store_true", help="show the pictures in greyscale")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--save", help="save the trained ViT's state dict here (vit_probe.py --start reads it)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -120,6 +121,8 @@ def main() -> None:
             return head(h[:, 1:].max(1).values if args.pool == "max" else h[:, 1:].mean(1) + h[:, 0])
 
     train_loop(forward, params, args.steps, args.lr, args.model, args.grey)
+    if args.save and args.model == "vit":
+        torch.save(vit.state_dict(), args.save)
 
 
 # Offsets (dx, dy) in patches that the heads of every layer attend to at the start (conv_attention_init), in head

@@ -36,7 +36,20 @@ def main() -> None:
         else:
             ap.add_argument(flag, type=float, default=v)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--start", help="start the ViT from this state dict (shape_probe.py --save) instead of train.py's "
+                    "initialisation; pass --sincos 0 --mimetic 0 so that they do not overwrite it")
     args = ap.parse_args()
+    if args.start:
+        import transformers
+
+        base, state = transformers.Blip2VisionModel, torch.load(args.start)
+
+        class Started(base):  # train_vit builds its ViT through transformers.Blip2VisionModel
+            def __init__(self, config):
+                super().__init__(config)
+                self.load_state_dict(state)
+
+        transformers.Blip2VisionModel = Started
     torch.set_num_threads(args.threads)
     train.seed_all(train.SEED)
     train.VIT.update(patch_size=args.patch, hidden_size=args.width, intermediate_size=4 * args.width,
