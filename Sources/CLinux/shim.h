@@ -1,6 +1,7 @@
 // Linux interfaces that Glibc's Swift module leaves out: epoll and eventfd (the HTTP server's IOLoop), and the
-// affinity mask (one IOLoop per core the process may run on; as many chunks per numerical kernel). No _GNU_SOURCE here: it would change libc's
-// struct definitions for this module only, and Clang then refuses to merge them with other modules' (fd_set).
+// affinity mask (one IOLoop per core the process may run on; as many chunks per numerical kernel). No _GNU_SOURCE
+// here: it would change libc's struct definitions for this module only, and Clang then refuses to merge them with
+// other modules' (fd_set).
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

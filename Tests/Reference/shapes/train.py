@@ -431,7 +431,14 @@ def mimetic_init(vit, alpha: float, width: int | None = None) -> None:
             layer.self_attn.qkv.weight[width:2 * width] = alpha * z  # keys
 
 
-def train_vit(cfg, images, masks, sems, tgt_train, evals: dict, eval_every: int = 400):
+def vit_targets(sems: list[world.Semantics], patch_labels: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every target of ViT pre-training: scene heads, per-patch labels (from make_split), object heads, presence."""
+    return {**attribute_targets(sems), **patch_labels, **object_targets(sems), "presence": presence_targets(sems)}
+
+
+def train_vit(cfg, images, masks, sems, tgt_train, evals: dict, eval_every: int = 400, start: dict | None = None):
+    """Pre-trains the ViT (VIT_RECIPE) and freezes it. start: a state dict to begin from instead of the recipe's
+    initialisation (vit_probe.py --start)."""
     from transformers import Blip2VisionConfig, Blip2VisionModel
 
     rc = VIT_RECIPE
@@ -443,6 +450,8 @@ def train_vit(cfg, images, masks, sems, tgt_train, evals: dict, eval_every: int 
                                                                      rc["sincos"]))
     if rc["mimetic"]:
         mimetic_init(vit, rc["mimetic"])
+    if start is not None:
+        vit.load_state_dict(start)
     heads = AttributeHeads(VIT["hidden_size"])
     params = list(vit.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=rc["lr"], weight_decay=rc["weight_decay"])
@@ -891,9 +900,7 @@ def main() -> None:
         vit.eval().requires_grad_(False)
         log(f"loaded the pre-trained ViT from {args.vit_cache} (development shortcut)")
     else:
-        targets = {**attribute_targets(sems), **patch_labels, **object_targets(sems),
-                   "presence": presence_targets(sems)}
-        vit = train_vit(cfg, imgs, masks, sems, targets,
+        vit = train_vit(cfg, imgs, masks, sems, vit_targets(sems, patch_labels),
                         {"test (seen pairs)": (test_imgs, test_sems, test_masks),
                          "heldout (unseen pairs)": (held_imgs, held_sems, held_masks)})
         if args.vit_cache:

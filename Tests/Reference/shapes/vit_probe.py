@@ -37,19 +37,8 @@ def main() -> None:
             ap.add_argument(flag, type=float, default=v)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--start", help="start the ViT from this state dict (shape_probe.py --save) instead of train.py's "
-                    "initialisation; pass --sincos 0 --mimetic 0 so that they do not overwrite it")
+                    "initialisation")
     args = ap.parse_args()
-    if args.start:
-        import transformers
-
-        base, state = transformers.Blip2VisionModel, torch.load(args.start)
-
-        class Started(base):  # train_vit builds its ViT through transformers.Blip2VisionModel
-            def __init__(self, config):
-                super().__init__(config)
-                self.load_state_dict(state)
-
-        transformers.Blip2VisionModel = Started
     torch.set_num_threads(args.threads)
     train.seed_all(train.SEED)
     train.VIT.update(patch_size=args.patch, hidden_size=args.width, intermediate_size=4 * args.width,
@@ -62,17 +51,16 @@ def main() -> None:
     test = train.make_split(args.n_eval, "test", train.SEED + 11)
     held = train.make_split(args.n_eval, "heldout", train.SEED + 12)
     render_cpu = time.process_time() - c0
-    targets = {**train.attribute_targets(sems), **labels, **train.object_targets(sems),
-               "presence": train.presence_targets(sems)}
     cfg = dict(vit_steps=args.steps, vit_batch=args.batch)
     # The held-out pictures repainted in neutral colours: what the shape losses train on, so this says whether
     # shape is learned at all, apart from whether it carries over to palette colours.
     painted = train.recolour(held[0], held[3], held[1], np.random.default_rng(1))
     c1 = time.process_time()
-    vit = train.train_vit(cfg, imgs, masks, sems, targets,
+    vit = train.train_vit(cfg, imgs, masks, sems, train.vit_targets(sems, labels),
                           {"test (seen pairs)": (test[0], test[1], test[3]),
                            "heldout (unseen pairs)": (held[0], held[1], held[3]),
-                           "heldout repainted": (painted, held[1], held[3])}, eval_every=args.eval_every)
+                           "heldout repainted": (painted, held[1], held[3])}, eval_every=args.eval_every,
+                          start=torch.load(args.start) if args.start else None)
     summary = {"args": vars(args), "recipe": train.VIT_RECIPE, "render_cpu_s": round(render_cpu),
                "vit_cpu_s": round(time.process_time() - c1), "results": vit.probe_results}
     print("PROBE " + json.dumps(summary), flush=True)
