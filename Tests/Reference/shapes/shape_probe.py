@@ -67,6 +67,7 @@ def main() -> None:
                          "predict the CNN's last feature map (12x12 at 48 px, one vector per patch)")
     ap.add_argument("--distill-weight", type=float, default=1.0)
     ap.add_argument("--grey", action="store_true", help="show the pictures in greyscale")
+    ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save", help="save the trained ViT's state dict here (vit_probe.py --start reads it)")
     args = ap.parse_args()
@@ -120,7 +121,7 @@ def main() -> None:
                 extra.append(args.distill_weight * F.mse_loss(student(h[:, 1:]), t))
             return head(h[:, 1:].max(1).values if args.pool == "max" else h[:, 1:].mean(1) + h[:, 0])
 
-    train_loop(forward, params, args.steps, args.lr, args.model, args.grey)
+    train_loop(forward, params, args.steps, args.lr, args.model, args.grey, args.batch)
     if args.save and args.model == "vit":
         torch.save(vit.state_dict(), args.save)
 
@@ -194,7 +195,7 @@ def patch_cnn(patch: int, width: int) -> nn.Sequential:
         nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(64, 4))
 
 
-def train_loop(forward, params, steps: int, peak: float, name: str, grey: bool) -> None:
+def train_loop(forward, params, steps: int, peak: float, name: str, grey: bool, size: int = 64) -> None:
     opt = torch.optim.AdamW(params, lr=peak, weight_decay=0.05)
     rng, eval_x, eval_y = np.random.default_rng(1), *batch(np.random.default_rng(99), 400, grey)
     start = time.process_time()
@@ -202,7 +203,7 @@ def train_loop(forward, params, steps: int, peak: float, name: str, grey: bool) 
         lr = peak * min(1, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * step / steps))
         for group in opt.param_groups:
             group["lr"] = lr
-        x, y = batch(rng, 64, grey)
+        x, y = batch(rng, size, grey)
         extra: list = []
         loss = F.cross_entropy(forward(x, extra) if name == "vit" else forward(x), y) + sum(extra)
         opt.zero_grad()

@@ -313,10 +313,16 @@ def object_targets(sems: list[world.Semantics]) -> dict[str, torch.Tensor]:
 # and named 0% of unseen-pair shapes, even with half the pictures repainted; with shape learned only on
 # repainted pictures, unseen pairs score as seen ones. mimetic / sincos: attention and position-embedding
 # starts (see mimetic_init); without them the attention stayed uniform and the relation axis was 61% right
-# (96% with). shape_weight 4, lr 3e-3: no gain in short probes.
+# (96% with). shape_weight 4, lr 3e-3: no gain in short probes. object_pool: how the object heads read an
+# object's patches: "mean" (mask-weighted), "max" (per channel), "attn" (one softmax score per patch), "both"
+# (max-pooled heads plus mean-pooled "mean_..." heads). scene_shape: whether the pooled scene heads also name each
+# object's shape. Max pooling made the ViT learn shape (object-pooled 82% held-out after 1 000 steps at 3e-4 with
+# shape losses only), but the Q-Former, which reads patches by attention, got little of it: captions barely
+# improved and retrieval fell without the scene heads (fifth-session table in DefaultModel/README.md): "mean" stays.
 VIT_RECIPE = dict(lr=VIT_LR, warmup=100, weight_decay=0.05, p_grey=0.0, p_recolour=0.75, neutral=True,
                   shape_only_painted=True, scene_heads=True, presence=True, shape_weight=1.0,
-                  object_heads=True, sincos=0.15, mimetic=1.0, only_shape=False)
+                  object_heads=True, sincos=0.15, mimetic=1.0, only_shape=False, object_pool="mean",
+                  scene_shape=True)
 
 
 class AttributeHeads(nn.Module):
@@ -325,13 +331,18 @@ class AttributeHeads(nn.Module):
     Presence: for each shape and colour, the max over patches of a per-patch logit ("is there a star anywhere"),
     a multi-label target that needs no reading order and gives every patch a direct gradient."""
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, object_pool: str = "mean"):
         super().__init__()
+        self.object_pool = object_pool
         self.trunk = nn.Sequential(nn.Linear(2 * width, 256), nn.GELU())
         self.heads = nn.ModuleDict({k: nn.Linear(256, n) for k, n in HEAD_CLASSES.items()})
         self.patch_heads = nn.ModuleDict({k: nn.Linear(width, n) for k, n in PATCH_CLASSES.items()})
         self.presence = nn.Linear(width, NS + NC)
         self.object_heads = nn.ModuleDict({k: nn.Linear(width, n) for k, n in OBJECT_CLASSES.items()})
+        if object_pool == "attn":  # one score per patch; softmax over each object's patches
+            self.object_score = nn.Linear(width, 1)
+        if object_pool == "both":  # max-pooled heads as object_heads, plus mean-pooled ones (keys "mean_...")
+            self.mean_heads = nn.ModuleDict({k: nn.Linear(width, n) for k, n in OBJECT_CLASSES.items()})
 
     def forward(self, hidden: torch.Tensor, objects: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         pooled = torch.cat([hidden[:, 0], hidden[:, 1:].mean(1)], dim=-1)
@@ -340,7 +351,19 @@ class AttributeHeads(nn.Module):
         out.update({k: head(hidden[:, 1:]) for k, head in self.patch_heads.items()})  # [B, P, classes]
         out["presence"] = self.presence(hidden[:, 1:]).amax(1)  # [B, NS + NC]
         if objects is not None:  # [B, 2, P] pooling weights: each object's patches, like a cross-attention read
-            pooled = objects @ hidden[:, 1:]  # [B, 2, width]
+            if self.object_pool == "both":
+                mean = objects @ hidden[:, 1:]
+                out.update({"mean_" + k: head(mean) for k, head in self.mean_heads.items()})
+            if self.object_pool in ("max", "both"):  # the strongest of the object's patches, per channel
+                inside = (objects > 0)[..., None]  # [B, 2, P, 1]
+                pooled = torch.where(inside, hidden[:, None, 1:], -1e4).amax(2)
+                pooled = torch.where(inside.any(2), pooled, 0.0)
+            elif self.object_pool == "attn":  # a softmax-weighted read, as a cross-attention query makes
+                score = self.object_score(hidden[:, 1:])[..., 0][:, None]  # [B, 1, P]
+                weights = torch.where(objects > 0, score, -1e4).softmax(-1) * (objects > 0).any(-1, keepdim=True)
+                pooled = weights @ hidden[:, 1:]
+            else:
+                pooled = objects @ hidden[:, 1:]  # [B, 2, width]
             out.update({k: head(pooled) for k, head in self.object_heads.items()})
         return out
 
@@ -362,14 +385,17 @@ def attribute_accuracy(vit, heads, images: np.ndarray, sems: list[world.Semantic
     over the objects that form a held-out colour-shape pair; plus the relation axis."""
     vit.eval()
     heads.eval()
-    outs = {k: [] for k in ("shape0", "shape1", "colour0", "colour1", "axis", "pshape", "pcolour", "oshape")}
+    outs = {k: [] for k in ("shape0", "shape1", "colour0", "colour1", "axis", "pshape", "pcolour", "oshape",
+                            "mean_oshape")}
     for i in range(0, len(images), 256):
         out = heads(vit(pixel_values=pixels(images[i:i + 256])).last_hidden_state, object_pooling(masks[i:i + 256]))
         for k in outs:
-            outs[k].append(out[k])
-    outs = {k: torch.cat(v) for k, v in outs.items()}
+            if k in out:
+                outs[k].append(out[k])
+    outs = {k: torch.cat(v) for k, v in outs.items() if v}
     cover = torch.from_numpy(patch_cover(masks))  # [n, 2, P]
-    hits = {k: [] for k in ("scene_shape", "scene_colour", "patch_shape", "patch_colour", "object_shape")}
+    hits = {k: [] for k in ("scene_shape", "scene_colour", "patch_shape", "patch_colour", "object_shape",
+                            "mean_object_shape")}
     held = {k: [] for k in hits}
     for i, s in enumerate(sems):
         for j, o in enumerate(s.objects):
@@ -382,12 +408,14 @@ def attribute_accuracy(vit, heads, images: np.ndarray, sems: list[world.Semantic
                  "patch_shape": int((outs["pshape"][i, :, :NS].softmax(-1) * w[:, None]).sum(0).argmax()) == sh,
                  "patch_colour": int((outs["pcolour"][i, :, :NC].softmax(-1) * w[:, None]).sum(0).argmax()) == co,
                  "object_shape": int(outs["oshape"][i, j].argmax()) == sh}
+            if "mean_oshape" in outs:  # object_pool "both": the mean-pooled heads too
+                r["mean_object_shape"] = int(outs["mean_oshape"][i, j].argmax()) == sh
             for k, v in r.items():
                 hits[k].append(v)
                 if (o.colour, o.shape) in world.HELDOUT_PAIRS:
                     held[k].append(v)
     axis = [int(outs["axis"][i].argmax()) == {None: 0, "h": 1, "v": 2}[s.axis] for i, s in enumerate(sems)]
-    res = {k: float(np.mean(v)) for k, v in hits.items()}
+    res = {k: float(np.mean(v)) for k, v in hits.items() if v}
     res.update({"unseen_pair_" + k: float(np.mean(v)) for k, v in held.items() if v})
     res["axis"] = float(np.mean(axis))
     return res
@@ -452,7 +480,7 @@ def train_vit(cfg, images, masks, sems, tgt_train, evals: dict, eval_every: int 
         mimetic_init(vit, rc["mimetic"])
     if start is not None:
         vit.load_state_dict(start)
-    heads = AttributeHeads(VIT["hidden_size"])
+    heads = AttributeHeads(VIT["hidden_size"], rc["object_pool"])
     params = list(vit.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=rc["lr"], weight_decay=rc["weight_decay"])
     n = len(images)
@@ -481,10 +509,14 @@ def train_vit(cfg, images, masks, sems, tgt_train, evals: dict, eval_every: int 
         loss = 0.0
         keys = (list(HEAD_CLASSES) if rc["scene_heads"] else []) + list(PATCH_CLASSES)
         keys += list(OBJECT_CLASSES) if rc["object_heads"] else []
+        keys += ["mean_" + k for k in OBJECT_CLASSES] if rc["object_heads"] and rc["object_pool"] == "both" else []
+        if not rc["scene_shape"]:  # no shape asked of the pooled scene heads (object heads read shape instead)
+            keys = [k for k in keys if k not in ("shape0", "shape1")]
         if rc["only_shape"]:  # probe: is shape slow because the other losses crowd it out?
             keys = [k for k in keys if k in SHAPE_HEADS]
-        for k in keys:
-            logits, target = out[k], tgt_train[k][idx]
+        for key in keys:
+            k = key.removeprefix("mean_")
+            logits, target = out[key], tgt_train[k][idx]
             per = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none")
             per = per.view(len(idx), -1).mean(1)
             if k in OBJECT_CLASSES:  # mean over the objects present (absent ones have target -100, loss 0)
@@ -895,7 +927,8 @@ def main() -> None:
     if args.vit_cache and os.path.exists(args.vit_cache):
         from transformers import Blip2VisionConfig, Blip2VisionModel
         vit = Blip2VisionModel(Blip2VisionConfig(**VIT))
-        AttributeHeads(VIT["hidden_size"])  # draws from the global RNG as train_vit does, so later stages match
+        # Draws from the global RNG as train_vit does, so later stages match.
+        AttributeHeads(VIT["hidden_size"], VIT_RECIPE["object_pool"])
         vit.load_state_dict(torch.load(args.vit_cache))
         vit.eval().requires_grad_(False)
         log(f"loaded the pre-trained ViT from {args.vit_cache} (development shortcut)")

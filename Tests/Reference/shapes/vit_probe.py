@@ -2,6 +2,8 @@
 colour accuracy on seen (test) and unseen (held-out) colour-shape pairs, with the CPU seconds it took.
 
     nice -n 10 python3 vit_probe.py --steps 600 --patch 6 --p-recolour 0.5
+    nice -n 10 python3 vit_probe.py --steps 1000 --lr 3e-4 --object-pool max --save /tmp/vit.pt
+    nice -n 10 python3 train.py --vit-cache /tmp/vit.pt --out /tmp/run    # the later stages on that ViT
 
 Used to compare ViT pre-training recipes in a few minutes each (one thread) before a full train.py run; the
 chosen recipe is train.py's default. Seeded and offline like train.py.
@@ -33,11 +35,14 @@ def main() -> None:
         flag = "--" + k.replace("_", "-")
         if isinstance(v, bool):
             ap.add_argument(flag, type=int, default=int(v))
+        elif isinstance(v, str):
+            ap.add_argument(flag, default=v)
         else:
             ap.add_argument(flag, type=float, default=v)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--start", help="start the ViT from this state dict (shape_probe.py --save) instead of train.py's "
                     "initialisation")
+    ap.add_argument("--save", help="save the trained ViT's state dict here (train.py --vit-cache reads it)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     train.seed_all(train.SEED)
@@ -45,7 +50,8 @@ def main() -> None:
                      num_hidden_layers=args.layers)
     for k, v in train.VIT_RECIPE.items():
         val = getattr(args, k)
-        train.VIT_RECIPE[k] = bool(val) if isinstance(v, bool) else (int(val) if k == "warmup" else val)
+        train.VIT_RECIPE[k] = (bool(val) if isinstance(v, bool) else val if isinstance(v, str)
+                               else int(val) if k == "warmup" else val)
     c0 = time.process_time()
     imgs, sems, labels, masks = train.make_split(args.n_train, "train", train.SEED + 10)
     test = train.make_split(args.n_eval, "test", train.SEED + 11)
@@ -64,6 +70,8 @@ def main() -> None:
     summary = {"args": vars(args), "recipe": train.VIT_RECIPE, "render_cpu_s": round(render_cpu),
                "vit_cpu_s": round(time.process_time() - c1), "results": vit.probe_results}
     print("PROBE " + json.dumps(summary), flush=True)
+    if args.save:
+        torch.save(vit.state_dict(), args.save)
 
 
 if __name__ == "__main__":
