@@ -351,19 +351,18 @@ class AttributeHeads(nn.Module):
         out.update({k: head(hidden[:, 1:]) for k, head in self.patch_heads.items()})  # [B, P, classes]
         out["presence"] = self.presence(hidden[:, 1:]).amax(1)  # [B, NS + NC]
         if objects is not None:  # [B, 2, P] pooling weights: each object's patches, like a cross-attention read
+            inside = objects > 0  # [B, 2, P]: the patches each object touches
+            mean = objects @ hidden[:, 1:]  # [B, 2, width]: mask-weighted mean
             if self.object_pool == "both":
-                mean = objects @ hidden[:, 1:]
                 out.update({"mean_" + k: head(mean) for k, head in self.mean_heads.items()})
             if self.object_pool in ("max", "both"):  # the strongest of the object's patches, per channel
-                inside = (objects > 0)[..., None]  # [B, 2, P, 1]
-                pooled = torch.where(inside, hidden[:, None, 1:], -1e4).amax(2)
-                pooled = torch.where(inside.any(2), pooled, 0.0)
+                pooled = torch.where(inside[..., None], hidden[:, None, 1:], -1e4).amax(2)
+                pooled = torch.where(inside.any(-1, keepdim=True), pooled, 0.0)
             elif self.object_pool == "attn":  # a softmax-weighted read, as a cross-attention query makes
                 score = self.object_score(hidden[:, 1:])[..., 0][:, None]  # [B, 1, P]
-                weights = torch.where(objects > 0, score, -1e4).softmax(-1) * (objects > 0).any(-1, keepdim=True)
-                pooled = weights @ hidden[:, 1:]
+                pooled = (torch.where(inside, score, -1e4).softmax(-1) * inside.any(-1, keepdim=True)) @ hidden[:, 1:]
             else:
-                pooled = objects @ hidden[:, 1:]  # [B, 2, width]
+                pooled = mean
             out.update({k: head(pooled) for k, head in self.object_heads.items()})
         return out
 
