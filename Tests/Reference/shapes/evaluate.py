@@ -112,10 +112,13 @@ def caption_errors(sems, caps) -> dict:
 
 
 def swap_kind(sem, swapped) -> str:
-    """What world.swap_one changed: "relation" (the axis, or the two objects trading places), else the attribute
-    ("size", "colour", "shape") that differs."""
-    if sem.axis != swapped.axis or (len(sem.objects) == 2 and tuple(reversed(sem.objects)) == swapped.objects):
+    """What world.swap_one changed: "relation" (the axis), "places" (the two objects trading places on the same
+    axis: telling it apart needs which object is where, not just the layout), else the attribute ("size",
+    "colour", "shape") that differs."""
+    if sem.axis != swapped.axis:
         return "relation"
+    if len(sem.objects) == 2 and tuple(reversed(sem.objects)) == swapped.objects:
+        return "places"
     for a, b in zip(sem.objects, swapped.objects):
         for attr in ("size", "colour", "shape"):
             if getattr(a, attr) != getattr(b, attr):

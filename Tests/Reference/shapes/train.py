@@ -86,6 +86,12 @@ ITC_DIM = 64
 ITM_EASY_FINAL = 0.1
 ITM_EASY_UNTIL = 0.5
 ITM_SWAP_SHARE = 0.7
+# Of the swapped captions of two-object scenes, this share are the two objects trading places ("a blue square to
+# the left of a red circle" for a red circle left of a blue square), on top of world.swap_one's own draws.
+ITM_PLACE_SHARE = 0.0
+# If set, ITM gets a fourth group of B negatives on top of the three: the batch's two-object scenes with their objects
+# trading places (a swap_seen swap for single objects), so the other swap kinds keep their share.
+ITM_PLACE_GROUP = False
 # Stage 1: largest gradient norm of ITC, ITM and ITG, each clipped on its own before they are summed. One shared
 # clip left ITM at its prior (measured, patch-4 retrain A: ITC R@1 71%, ITM 48%).
 S1_CLIP = (1.0, 1.0, 0.5)
@@ -597,6 +603,20 @@ def swap_seen(sem: world.Semantics, rng: np.random.Generator) -> world.Semantics
             return new
 
 
+def itm_swap(sem: world.Semantics, rng: np.random.Generator) -> world.Semantics:
+    """An ITM hard negative for a training scene: the objects trading places (ITM_PLACE_SHARE of two-object scenes)
+    or swap_seen's single-attribute swap."""
+    if ITM_PLACE_SHARE > 0 and len(sem.objects) == 2 and rng.random() < ITM_PLACE_SHARE:
+        return place_swap(sem, rng)
+    return swap_seen(sem, rng)
+
+
+def place_swap(sem: world.Semantics, rng: np.random.Generator) -> world.Semantics:
+    """The two objects trading places on the same axis (swap_seen for single objects, or two alike)."""
+    place = world.Semantics(tuple(reversed(sem.objects)), sem.axis)
+    return place if len(sem.objects) == 2 and place.key() != sem.key() else swap_seen(sem, rng)
+
+
 def stage1(cfg, vit, feats: torch.Tensor, sems: list[world.Semantics], bert_tok):
     from transformers import Blip2ForImageTextRetrieval
 
@@ -630,8 +650,11 @@ def stage1(cfg, vit, feats: torch.Tensor, sems: list[world.Semantics], bert_tok)
         img_mask = torch.ones(img.shape[:2], dtype=torch.long)
         bsem = [sems[i] for i in idx]
         texts = [s.canonical() if rng.random() < 0.5 else world.paraphrase(s, rng) for s in bsem]
-        swapped = [world.paraphrase(swap_seen(s, rng), rng) if rng.random() < 0.5
-                   else swap_seen(s, rng).canonical() for s in bsem]
+        swapped = [world.paraphrase(itm_swap(s, rng), rng) if rng.random() < 0.5
+                   else itm_swap(s, rng).canonical() for s in bsem]
+        if ITM_PLACE_GROUP:
+            places = [place_swap(s, rng) for s in bsem]
+            places = [world.paraphrase(w, rng) if rng.random() < 0.5 else w.canonical() for w in places]
         ids, mask = encode_bert(bert_tok, texts)
         same = torch.tensor([[keys[i] == keys[j] for j in idx] for i in idx], dtype=torch.float32)
 
@@ -682,15 +705,23 @@ def stage1(cfg, vit, feats: torch.Tensor, sems: list[world.Semantics], bert_tok)
         itm_ids = torch.cat([ids_p, neg_ids, ids_p])
         itm_mask = torch.cat([mask_p, neg_mask, mask_p])
         itm_img = torch.cat([img, img, img[neg_img]])
-        itm_labels = torch.cat([torch.ones(B), torch.zeros(2 * B)]).long()
-        qt = model.query_tokens.expand(3 * B, -1, -1)
+        if ITM_PLACE_GROUP:
+            pl_ids, pl_mask = encode_bert(bert_tok, places)
+            T = max(itm_ids.shape[1], pl_ids.shape[1])
+            pad = lambda t: F.pad(t, (0, T - t.shape[1]))  # noqa: E731
+            itm_ids = torch.cat([pad(itm_ids), pad(pl_ids)])
+            itm_mask = torch.cat([pad(itm_mask), pad(pl_mask)])
+            itm_img = torch.cat([itm_img, img])
+        n_itm = len(itm_ids)
+        itm_labels = torch.cat([torch.ones(B), torch.zeros(n_itm - B)]).long()
+        qt = model.query_tokens.expand(n_itm, -1, -1)
         emb = model.embeddings(input_ids=itm_ids, query_embeds=qt)
-        att = torch.cat([torch.ones(3 * B, q, dtype=torch.long), itm_mask], 1)
+        att = torch.cat([torch.ones(n_itm, q, dtype=torch.long), itm_mask], 1)
         hout = model.qformer(query_embeds=emb, query_length=q, attention_mask=att, encoder_hidden_states=itm_img,
                              encoder_attention_mask=torch.ones(itm_img.shape[:2], dtype=torch.long)).last_hidden_state
         itm_logits = model.itm_head(hout[:, :q]).mean(1)
-        # One positive per two negatives: weight positives twice so that P(match) = 0.5 is the natural threshold.
-        loss_itm = F.cross_entropy(itm_logits, itm_labels, weight=torch.tensor([1.0, 2.0]))
+        # Positives weighted by the number of negatives per positive, so that P(match) = 0.5 is the natural threshold.
+        loss_itm = F.cross_entropy(itm_logits, itm_labels, weight=torch.tensor([1.0, n_itm / B - 1]))
 
         # ITG: [DEC] + caption; queries see queries, text sees all queries and earlier text.
         dec_ids = ids.clone()
