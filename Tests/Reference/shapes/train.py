@@ -597,6 +597,11 @@ def encode_bert(tok, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return enc["input_ids"], enc["attention_mask"]
 
 
+def pad_to(ids: torch.Tensor, length: int) -> torch.Tensor:
+    """Token ids or an attention mask [B, T], zero-padded on the right to `length` columns."""
+    return F.pad(ids, (0, length - ids.shape[1]))
+
+
 def swap_seen(sem: world.Semantics, rng: np.random.Generator) -> world.Semantics:
     """world.swap_one, redrawn until the swapped caption names no held-out colour-shape pair: otherwise every
     training caption that names one is an ITM negative, and ITM learns "a red star never matches"."""
@@ -701,8 +706,7 @@ def stage1(cfg, vit, feats: torch.Tensor, sems: list[world.Semantics], bert_tok)
             neg_img = torch.where(easy, torch.multinomial(uniform + 1e-12, 1, generator=g).squeeze(1), neg_img)
         sw_ids, sw_mask = encode_bert(bert_tok, swapped)
         T = max(ids.shape[1], sw_ids.shape[1])
-        pad = lambda t: F.pad(t, (0, T - t.shape[1]))  # noqa: E731
-        ids_p, mask_p, sw_ids, sw_mask = pad(ids), pad(mask), pad(sw_ids), pad(sw_mask)
+        ids_p, mask_p, sw_ids, sw_mask = (pad_to(t, T) for t in (ids, mask, sw_ids, sw_mask))
         use_swap = swap_txt[:, None]
         neg_ids = torch.where(use_swap, sw_ids, ids_p[neg_txt])
         neg_mask = torch.where(use_swap, sw_mask, mask_p[neg_txt])
@@ -712,9 +716,8 @@ def stage1(cfg, vit, feats: torch.Tensor, sems: list[world.Semantics], bert_tok)
         if ITM_PLACE_GROUP:
             pl_ids, pl_mask = encode_bert(bert_tok, places)
             T = max(itm_ids.shape[1], pl_ids.shape[1])
-            pad = lambda t: F.pad(t, (0, T - t.shape[1]))  # noqa: E731
-            itm_ids = torch.cat([pad(itm_ids), pad(pl_ids)])
-            itm_mask = torch.cat([pad(itm_mask), pad(pl_mask)])
+            itm_ids = torch.cat([pad_to(itm_ids, T), pad_to(pl_ids, T)])
+            itm_mask = torch.cat([pad_to(itm_mask, T), pad_to(pl_mask, T)])
             itm_img = torch.cat([itm_img, img])
         n_itm = len(itm_ids)
         itm_labels = torch.cat([torch.ones(B), torch.zeros(n_itm - B)]).long()
