@@ -37,6 +37,8 @@ def main() -> None:
             ap.add_argument(flag, type=int, default=int(v))
         elif isinstance(v, str):
             ap.add_argument(flag, default=v)
+        elif isinstance(v, int):
+            ap.add_argument(flag, type=int, default=v)
         else:
             ap.add_argument(flag, type=float, default=v)
     ap.add_argument("--threads", type=int, default=1)
@@ -50,8 +52,7 @@ def main() -> None:
                      num_hidden_layers=args.layers)
     for k, v in train.VIT_RECIPE.items():
         val = getattr(args, k)
-        train.VIT_RECIPE[k] = (bool(val) if isinstance(v, bool) else val if isinstance(v, str)
-                               else int(val) if k == "warmup" else val)
+        train.VIT_RECIPE[k] = bool(val) if isinstance(v, bool) else val
     c0 = time.process_time()
     imgs, sems, labels, masks = train.make_split(args.n_train, "train", train.SEED + 10)
     test = train.make_split(args.n_eval, "test", train.SEED + 11)
