@@ -724,6 +724,11 @@ class ITGHead(nn.Module):
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.norm(F.gelu(self.dense(h))) @ self.word_embeddings.weight.t() + self.bias
 
+    def own_parameters(self) -> list[nn.Parameter]:
+        """The head's parameters without the word embeddings it shares with the Q-Former (`parameters()` would
+        include them)."""
+        return [self.dense.weight, self.dense.bias, self.norm.weight, self.norm.bias, self.bias]
+
 
 def retrieval_config(bert_vocab_size: int):
     from transformers import Blip2Config, Blip2QFormerConfig, Blip2VisionConfig
@@ -807,7 +812,7 @@ def pretrain_text(steps: int, model, itg_head: ITGHead, bert_tok, corpus: list[l
     mask_id = bert_tok.mask_token_id
     params = list(model.embeddings.parameters()) + [p for name, p in model.qformer.named_parameters()
                                                     if "crossattention" not in name and "_query" not in name]
-    params += [itg_head.dense.weight, itg_head.dense.bias, itg_head.norm.weight, itg_head.norm.bias, itg_head.bias]
+    params += itg_head.own_parameters()
     opt = torch.optim.AdamW(params, lr=TEXT_PRETRAIN["lr"], weight_decay=0.05)
     t0 = time.time()
     for step in range(steps):
@@ -848,9 +853,7 @@ def stage1(cfg, vit, feats: torch.Tensor, sems: list[world.Semantics], bert_tok,
     if cfg["text_steps"]:
         pretrain_text(cfg["text_steps"], model, itg_head, bert_tok, corpus)
     temp = nn.Parameter(torch.tensor(0.07))
-    params = [p for p in model.parameters() if p.requires_grad] + [itg_head.dense.weight, itg_head.dense.bias,
-                                                                    itg_head.norm.weight, itg_head.norm.bias,
-                                                                    itg_head.bias, temp]
+    params = [p for p in model.parameters() if p.requires_grad] + itg_head.own_parameters() + [temp]
     opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.05)
     dec_id = bert_tok.convert_tokens_to_ids("[DEC]")
     q = NUM_QUERY_TOKENS
