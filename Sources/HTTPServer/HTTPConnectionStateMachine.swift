@@ -264,12 +264,13 @@ struct HTTPConnectionStateMachine {
     }
 
     /// Graceful shutdown: idle connections close now; busy ones finish what they are serving, with
-    /// `Connection: close`, and parse nothing new.
+    /// `Connection: close`, and parse nothing new. A request partly received (head or body) is still read, within
+    /// its deadline, and served: it was sent before the client could know of the drain.
     mutating func drain(now: UInt64) -> [Action] {
         guard !isClosed else { return [] }
         draining = true
         if isIdle, !closingAfterFlush { return close() }
-        if currentHead == nil { inputFinished = true }
+        if currentHead == nil, headStartedAt == nil { inputFinished = true }
         return advance(now: now)
     }
 

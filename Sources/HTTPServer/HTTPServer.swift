@@ -42,6 +42,10 @@ public final class HTTPServer: @unchecked Sendable {
     /// never end.
     private var acceptResumeTimer: DispatchSourceTimer?
 
+    /// Tests only: runs on the accept queue right after each connection is admitted (a shutdown can be put
+    /// exactly there).
+    private var admissionHook: (@Sendable () -> Void)?
+
     private let acceptQueue = DispatchQueue(label: "tiaoyu.accept")
     private let ioLoops: [IOLoop]
 
@@ -153,6 +157,9 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
+    /// Tests only: see `admissionHook`.
+    func setAdmissionHook(_ hook: (@Sendable () -> Void)?) { lock.withLock { admissionHook = hook } }
+
     // MARK: accepting
 
     private func acceptConnections(on listenFD: Int32) {
@@ -171,22 +178,30 @@ public final class HTTPServer: @unchecked Sendable {
                 default: pauseAccepting(); return
                 }
             }
-            let (admitted, id): (Bool, UInt64) = lock.withLock {
-                guard !shuttingDown, connections.count < configuration.maxConnections else { return (false, 0) }
+            Socket.setNoDelay(fd)
+            let remoteAddress = Socket.describe(&storage), peer = Socket.addressBytes(&storage)
+            // Admitted, registered and started in one critical section: `shutdown` lists the connections to drain
+            // under the same lock, so one accepted while it runs is either on that list or refused. (Admitted in
+            // one section and registered in another, a connection could miss the drain and serve keep-alive
+            // requests until the drain timeout cut it.) `start` only queues the start on the connection's loop,
+            // ahead of any drain.
+            let admitted: Bool = lock.withLock {
+                guard !shuttingDown, connections.count < configuration.maxConnections else { return false }
                 nextConnectionID += 1
-                return (true, nextConnectionID)
+                let id = nextConnectionID
+                let connection = HTTPConnection(
+                    id: id, fd: fd, remoteAddress: remoteAddress, peer: peer, server: self,
+                    loop: ioLoops[Int(id % UInt64(ioLoops.count))], clock: clock)
+                connections[id] = connection
+                metrics.connectionOpened()
+                connection.start()
+                return true
             }
             guard admitted else {
                 refuse(fd)
                 continue
             }
-            Socket.setNoDelay(fd)
-            let connection = HTTPConnection(
-                id: id, fd: fd, remoteAddress: Socket.describe(&storage), peer: Socket.addressBytes(&storage),
-                server: self, loop: ioLoops[Int(id % UInt64(ioLoops.count))], clock: clock)
-            lock.withLock { connections[id] = connection }
-            metrics.connectionOpened()
-            connection.start()
+            lock.withLock { admissionHook }?()
         }
     }
 

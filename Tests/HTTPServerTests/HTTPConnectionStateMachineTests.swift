@@ -104,6 +104,20 @@ import TestSupport
         #expect(busy.currentResponseCloses)
     }
 
+    @Test func drainLetsAHalfReceivedHeadArriveAndAnswersItWithClose() {
+        // F12: a head partly read when the drain begins is still read and served (with Connection: close), not
+        // left unread until the header deadline answers 408. Nothing after it is parsed.
+        var machine = Self.machine()
+        _ = Self.feed(&machine, "GET /a HT")
+        let drain = machine.drain(now: 1)
+        #expect(!drain.contains(.close))
+        #expect(!drain.contains(.pauseReading))
+        let rest = Self.feed(&machine, "TP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", now: 2)
+        #expect(Self.dispatched(rest) == ["/a"])
+        #expect(rest.contains(.pauseReading))
+        #expect(machine.currentResponseCloses)
+    }
+
     @Test func eofAfterACompleteRequestStillGetsTheResponse() {
         // F7
         var machine = Self.machine()
