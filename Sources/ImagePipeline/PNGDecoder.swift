@@ -42,7 +42,8 @@ enum PNGDecoder {
             let isGray = colorType == Int(SPNG_COLOR_TYPE_GRAYSCALE.rawValue)
             let isTruecolor = colorType == Int(SPNG_COLOR_TYPE_TRUECOLOR.rawValue)
             if isGray && ihdr.bit_depth == 16 {
-                let samples = try decodeGray16(ctx, pixelCount: pixelCount, bytes: bytes, options: options)
+                let samples = try decodeImage(ctx, format: SPNG_FMT_PNG, samplesPerPixel: 1, as: UInt16.self,
+                                              pixelCount: pixelCount, bytes: bytes, options: options)
                 // PIL "I;16" -> "RGB" clips at 255. With a tRNS key PIL compares the clipped value with the key's
                 // low byte (key 300 makes 44 transparent); a transparent pixel composites to white.
                 let key = hasTRNS && alpha == .compositeOnWhite ? Int(trns.gray & 0xFF) : nil
@@ -60,7 +61,8 @@ enum PNGDecoder {
                 // in `info["transparency"]`, which differs for 1/2/4-bit gray (scaled pixel vs raw key, except
                 // 1-bit whose key PIL scales) and 16-bit RGB (most significant byte vs the key's low byte). Apply
                 // PIL's rule ourselves on the 8-bit decode.
-                var rgba = try decodeRGBA8(ctx, pixelCount: pixelCount, bytes: bytes, options: options, flags: 0)
+                var rgba = try decodeImage(ctx, format: SPNG_FMT_RGBA8, samplesPerPixel: 4, as: UInt8.self,
+                                           pixelCount: pixelCount, bytes: bytes, options: options)
                 let key: (Int, Int, Int)
                 if isGray {
                     let g = ihdr.bit_depth == 1 ? Int(trns.gray) * 255 : Int(trns.gray)
@@ -79,12 +81,14 @@ enum PNGDecoder {
                 image = RGBImage(width: width, height: height, pixels: rgba)
             } else if isTruecolor && ihdr.bit_depth == 8 {
                 // The common case: the file's own layout, no conversion (and 3 bytes per pixel at peak, not 7).
-                let rgb = try decodeRGB8(ctx, pixelCount: pixelCount, bytes: bytes, options: options)
+                let rgb = try decodeImage(ctx, format: SPNG_FMT_RGB8, samplesPerPixel: 3, as: UInt8.self,
+                                          pixelCount: pixelCount, bytes: bytes, options: options)
                 image = RGBImage(width: width, height: height, pixels: rgb)
             } else {
                 // Palette alpha (tRNS per index) is applied by libspng exactly as PIL does.
                 let flags = Int32(SPNG_DECODE_TRNS.rawValue)
-                var rgba = try decodeRGBA8(ctx, pixelCount: pixelCount, bytes: bytes, options: options, flags: flags)
+                var rgba = try decodeImage(ctx, format: SPNG_FMT_RGBA8, flags: flags, samplesPerPixel: 4, as: UInt8.self,
+                                           pixelCount: pixelCount, bytes: bytes, options: options)
                 PILColor.rgbaToRGB(&rgba, pixelCount: pixelCount, alpha: alpha)
                 image = RGBImage(width: width, height: height, pixels: rgba)
             }
@@ -92,53 +96,22 @@ enum PNGDecoder {
         }
     }
 
-    private static func decodeRGBA8(
-        _ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions, flags: Int32
-    ) throws -> [UInt8] {
-        let format = Int32(SPNG_FMT_RGBA8.rawValue)
+    /// The whole image in libspng's `format`: `samplesPerPixel` samples of `Sample` per pixel (SPNG_FMT_PNG keeps
+    /// the file's layout, one 16-bit sample per pixel for 16-bit gray, in host byte order).
+    private static func decodeImage<Sample: FixedWidthInteger>(
+        _ ctx: OpaquePointer, format: spng_format, flags: Int32 = 0, samplesPerPixel: Int, as _: Sample.Type,
+        pixelCount: Int, bytes: [UInt8], options: DecodeOptions
+    ) throws -> [Sample] {
+        let format = Int32(format.rawValue)
         var length = 0
         try check(spng_decoded_image_size(ctx, format, &length), bytes, options)
-        guard length == pixelCount * 4 else {
+        let count = pixelCount * samplesPerPixel
+        guard length == count * MemoryLayout<Sample>.size else {
             throw ImageError.corrupt(format: .png, reason: "unexpected decoded size")
         }
-        var pixels = [UInt8](repeating: 0, count: length)
-        let status = pixels.withUnsafeMutableBytes { out in
-            spng_decode_image(ctx, out.baseAddress, length, format, flags)
-        }
-        try check(status, bytes, options)
-        return pixels
-    }
-
-    private static func decodeRGB8(
-        _ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions
-    ) throws -> [UInt8] {
-        let format = Int32(SPNG_FMT_RGB8.rawValue)
-        var length = 0
-        try check(spng_decoded_image_size(ctx, format, &length), bytes, options)
-        guard length == pixelCount * 3 else {
-            throw ImageError.corrupt(format: .png, reason: "unexpected decoded size")
-        }
-        var pixels = [UInt8](repeating: 0, count: length)
-        let status = pixels.withUnsafeMutableBytes { out in
-            spng_decode_image(ctx, out.baseAddress, length, format, 0)
-        }
-        try check(status, bytes, options)
-        return pixels
-    }
-
-    private static func decodeGray16(
-        _ ctx: OpaquePointer, pixelCount: Int, bytes: [UInt8], options: DecodeOptions
-    ) throws -> [UInt16] {
-        // SPNG_FMT_PNG keeps the file's layout (one 16-bit sample per pixel here) in host byte order.
-        let format = Int32(SPNG_FMT_PNG.rawValue)
-        var length = 0
-        try check(spng_decoded_image_size(ctx, format, &length), bytes, options)
-        guard length == pixelCount * 2 else {
-            throw ImageError.corrupt(format: .png, reason: "unexpected decoded size")
-        }
-        var samples = [UInt16](repeating: 0, count: pixelCount)
+        var samples = [Sample](repeating: 0, count: count)
         let status = samples.withUnsafeMutableBytes { out in
-            spng_decode_image(ctx, out.baseAddress, length, format, 0)
+            spng_decode_image(ctx, out.baseAddress, length, format, flags)
         }
         try check(status, bytes, options)
         return samples
