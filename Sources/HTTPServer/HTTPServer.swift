@@ -185,8 +185,8 @@ public final class HTTPServer: @unchecked Sendable {
             // one section and registered in another, a connection could miss the drain and serve keep-alive
             // requests until the drain timeout cut it.) `start` only queues the start on the connection's loop,
             // ahead of any drain.
-            let admitted: Bool = lock.withLock {
-                guard !shuttingDown, connections.count < configuration.maxConnections else { return false }
+            let (admitted, hook): (Bool, (@Sendable () -> Void)?) = lock.withLock {
+                guard !shuttingDown, connections.count < configuration.maxConnections else { return (false, nil) }
                 nextConnectionID += 1
                 let id = nextConnectionID
                 let connection = HTTPConnection(
@@ -195,13 +195,13 @@ public final class HTTPServer: @unchecked Sendable {
                 connections[id] = connection
                 metrics.connectionOpened()
                 connection.start()
-                return true
+                return (true, admissionHook)
             }
             guard admitted else {
                 refuse(fd)
                 continue
             }
-            lock.withLock { admissionHook }?()
+            hook?()
         }
     }
 
