@@ -123,7 +123,9 @@ TEXT_PRETRAIN = dict(batch=128, lr=1e-3, mask=0.15)
 # 64.0 / 91.0 / 83.1% -> 67.6 / 96.4 / 85.9% and 70.0 / 89.4 / 82.7% -> 62.8 / 95.4 / 85.5%: ITC and ITM gain on
 # both, captions move either way (within the spread between draws).
 S1_AUX = dict(weight=1.0, colour=True, clip=1.0)
-# The same head in stage 2 (its cross-entropy times weight added to the caption loss). weight 0 = off.
+# The same head in stage 2 (its cross-entropy times weight added to the caption loss). weight 0 = off. Weight 1 on the
+# shipped stage 1, stage 2 alone (one draw each): held-out captions 61.8% -> 62.0%, test 89.2% -> 84.4%; shape errors
+# fell (held-out 160 -> 141), colour errors rose (50 -> 73): off.
 S2_AUX = dict(weight=0.0, colour=True)
 # Stage 2's peak learning rate.
 S2_LR = 5e-4
