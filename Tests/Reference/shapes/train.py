@@ -793,7 +793,7 @@ def absent_pairs(sems: list[world.Semantics]) -> list[tuple[str, str]]:
 
 
 class QueryAttributeHead(nn.Module):
-    """Stage 1's auxiliary objective (S1_AUX): a linear read of the flattened query outputs naming each object's shape
+    """The auxiliary objective of S1_AUX (and S2_AUX, off): a linear read of the flattened query outputs naming each object's shape
     and, optionally, colour, with the logits of colour-shape pairs absent from training lowered by `penalty` given the
     object's other attribute (a logit adjustment, as AbsentPairs does for stage 2's captions). Training only."""
 
