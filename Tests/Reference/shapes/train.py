@@ -893,6 +893,15 @@ def query_outputs(model, img: torch.Tensor) -> torch.Tensor:
                          encoder_attention_mask=torch.ones(img.shape[:2], dtype=torch.long)).last_hidden_state
 
 
+def caption_logits(model, qout: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The language model's logits for the text ids [B, T] after the projected query outputs: position t predicts
+    ids[:, t + 1] (the BOS is given, not predicted), [B, T - 1, vocab]."""
+    embed = model.language_model.get_input_embeddings()
+    inputs = torch.cat([model.language_projection(qout), embed(ids)], 1)
+    att = torch.cat([torch.ones(len(ids), qout.shape[1], dtype=torch.long), mask], 1)
+    return model.language_model(inputs_embeds=inputs, attention_mask=att).logits[:, qout.shape[1]:-1]
+
+
 class AbsentPairs:
     """Stage 2's next-token logit offsets that leave out of the normaliser the colour-shape pairs absent from the
     training pictures (see ABSENT_PAIR_PENALTY). Every colour and shape word is one OPT token."""
@@ -1185,12 +1194,10 @@ def stage2(cfg, vit, retrieval, lm, feats: torch.Tensor, sems: list[world.Semant
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=S2_LR, weight_decay=0.05)
     g = torch.Generator().manual_seed(SEED + 6)
-    q = NUM_QUERY_TOKENS
     n = len(feats)
     B = cfg["s2_batch"]
     opt_tok.padding_side = "right"
-    embed = model.language_model.get_input_embeddings()
-    absent = AbsentPairs(opt_tok, sems, ABSENT_PAIR_PENALTY, embed.num_embeddings)
+    absent = AbsentPairs(opt_tok, sems, ABSENT_PAIR_PENALTY, model.language_model.get_input_embeddings().num_embeddings)
     log(f"stage 2: colour-shape pairs no training picture shows {absent.absent}, penalty {ABSENT_PAIR_PENALTY}")
     paint_rng = np.random.default_rng(SEED + 44)
     aux = None
@@ -1209,10 +1216,7 @@ def stage2(cfg, vit, retrieval, lm, feats: torch.Tensor, sems: list[world.Semant
         enc = opt_tok([sems[i].canonical() + "\n" for i in idx], padding=True, return_tensors="pt")
         ids, mask = enc["input_ids"], enc["attention_mask"]
         qout = query_outputs(model, img)
-        inputs = torch.cat([model.language_projection(qout), embed(ids)], 1)
-        att = torch.cat([torch.ones(B, q, dtype=torch.long), mask], 1)
-        # The text's logits: position q + t predicts ids[:, t + 1] (the BOS is given, not predicted).
-        logits = model.language_model(inputs_embeds=inputs, attention_mask=att).logits[:, q:-1] + absent.offsets(ids)
+        logits = caption_logits(model, qout, ids, mask) + absent.offsets(ids)
         target = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
         if aux is not None and S2_AUX["weight"]:
@@ -1229,10 +1233,7 @@ def stage2(cfg, vit, retrieval, lm, feats: torch.Tensor, sems: list[world.Semant
                                   for w in sems[i].canonical().split(" ")) + "\n" for i in pidx]
             penc = opt_tok(texts, padding=True, return_tensors="pt")
             pids, pmask = penc["input_ids"], penc["attention_mask"]
-            pq = query_outputs(model, pimg)
-            pin = torch.cat([model.language_projection(pq), embed(pids)], 1)
-            patt = torch.cat([torch.ones(len(pidx), q, dtype=torch.long), pmask], 1)
-            plog = model.language_model(inputs_embeds=pin, attention_mask=patt).logits[:, q:-1]
+            plog = caption_logits(model, query_outputs(model, pimg), pids, pmask)
             unnamed = absent.is_colour[pids[:, 1:]] & (S2_AUX["caption_colours"] != "nearest")
             ptgt = pids[:, 1:].masked_fill((pmask[:, 1:] == 0) | unnamed, -100)
             loss = loss + S2_AUX["captions"] * F.cross_entropy(plog.reshape(-1, plog.shape[-1]), ptgt.reshape(-1),
