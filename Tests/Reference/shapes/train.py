@@ -1243,21 +1243,21 @@ def stage2(cfg, vit, retrieval, lm, feats: torch.Tensor, sems: list[world.Semant
             # One draw of painted pictures serves both losses.
             pidx = bank.draw()
             pq = query_outputs(model, bank.feats[pidx])
-        if aux is not None and bank is not None and S2_AUX["painted"]:
-            loss = loss + S2_AUX["painted"] * aux.shape_loss(pq, pidx)
-        if bank is not None and S2_AUX["captions"]:
-            if S2_AUX["caption_colours"] == "random":
-                texts = [" ".join(world.COLOUR_NAMES[int(paint_rng.integers(NC))] if w in world.COLOUR_NAMES else w
-                                  for w in sems[i].canonical().split(" ")) + "\n" for i in pidx]
-            else:
-                texts = [bank.sems[i].canonical() + "\n" for i in pidx]
-            penc = opt_tok(texts, padding=True, return_tensors="pt")
-            pids, pmask = penc["input_ids"], penc["attention_mask"]
-            plog = caption_logits(model, pq, pids, pmask)
-            unnamed = absent.is_colour[pids[:, 1:]] & (S2_AUX["caption_colours"] != "nearest")
-            ptgt = pids[:, 1:].masked_fill((pmask[:, 1:] == 0) | unnamed, -100)
-            loss = loss + S2_AUX["captions"] * F.cross_entropy(plog.reshape(-1, plog.shape[-1]), ptgt.reshape(-1),
-                                                               ignore_index=-100)
+            if aux is not None and S2_AUX["painted"]:
+                loss = loss + S2_AUX["painted"] * aux.shape_loss(pq, pidx)
+            if S2_AUX["captions"]:
+                if S2_AUX["caption_colours"] == "random":
+                    texts = [" ".join(world.COLOUR_NAMES[int(paint_rng.integers(NC))] if w in world.COLOUR_NAMES
+                                      else w for w in sems[i].canonical().split(" ")) + "\n" for i in pidx]
+                else:
+                    texts = [bank.sems[i].canonical() + "\n" for i in pidx]
+                penc = opt_tok(texts, padding=True, return_tensors="pt")
+                pids, pmask = penc["input_ids"], penc["attention_mask"]
+                plog = caption_logits(model, pq, pids, pmask)
+                unnamed = absent.is_colour[pids[:, 1:]] & (S2_AUX["caption_colours"] != "nearest")
+                ptgt = pids[:, 1:].masked_fill((pmask[:, 1:] == 0) | unnamed, -100)
+                loss = loss + S2_AUX["captions"] * F.cross_entropy(plog.reshape(-1, plog.shape[-1]),
+                                                                   ptgt.reshape(-1), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
