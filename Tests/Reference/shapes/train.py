@@ -145,7 +145,8 @@ S2_AUX = dict(weight=0.0, colour=True, painted=0.0, captions=2.0, caption_colour
 # Stage 2 alone, four paired draws from each of two stage 1s, on a GPU port of stage 2 (thirteenth-session section):
 # plain -> captions 1 "context" with colour weight 3, held-out captions 64.1 -> 75.6% (tenth-session stage 1) and
 # 66.8 -> 74.8% (S1 painted 1, whose ITM is 87.7% against 85.9%); every draw gains (+4.8 to +16.6 points). Full
-# runs of these defaults, captions 1 -> 2 (same stage 1, same draw): held-out captions 82.0 -> 84.6%, test 93.2% both.
+# runs of these defaults, captions 1 -> 2 -> 3 (same stage 1, same draw): held-out captions 82.0 -> 84.6 -> 84.6%,
+# test 93.2 -> 93.2 -> 92.6%.
 PAINTED = dict(n=8000, batch=32)
 # Stage 2's peak learning rate.
 S2_LR = 5e-4
