@@ -919,6 +919,17 @@ def caption_logits(model, qout: torch.Tensor, ids: torch.Tensor, mask: torch.Ten
     return model.language_model(inputs_embeds=inputs, attention_mask=att).logits[:, qout.shape[1]:-1]
 
 
+def caption_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy of caption logits [B, T, vocab] against targets [B, T] (-100 = not a target): the plain mean, or
+    with weight [B, T] the mean weighted per target token."""
+    if weight is None:
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
+    tok = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100,
+                          reduction="none")
+    w = weight.reshape(-1) * (target.reshape(-1) != -100).float()
+    return (tok * w).sum() / w.sum()
+
+
 class AbsentPairs:
     """Stage 2's next-token logit offsets that leave out of the normaliser the colour-shape pairs absent from the
     training pictures (see ABSENT_PAIR_PENALTY). Every colour and shape word is one OPT token."""
@@ -1236,14 +1247,9 @@ def stage2(cfg, vit, retrieval, lm, feats: torch.Tensor, sems: list[world.Semant
         qout = query_outputs(model, img)
         logits = caption_logits(model, qout, ids, mask) + absent.offsets(ids)
         target = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
-        if S2_COLOUR_WEIGHT == 1.0:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
-        else:
-            tok = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100,
-                                  reduction="none")
-            w = (1.0 + (S2_COLOUR_WEIGHT - 1.0) * absent.is_colour[ids[:, 1:]].float()).reshape(-1)
-            w = w * (target.reshape(-1) != -100).float()
-            loss = (tok * w).sum() / w.sum()
+        # Weight 1 keeps the plain mean (its floats differ from a weighted mean's; older models reproduce).
+        loss = caption_loss(logits, target, None if S2_COLOUR_WEIGHT == 1.0 else
+                            1.0 + (S2_COLOUR_WEIGHT - 1.0) * absent.is_colour[ids[:, 1:]].float())
         if aux is not None and S2_AUX["weight"]:
             loss = loss + S2_AUX["weight"] * aux.loss(qout, idx)
         if bank is not None and (S2_AUX["painted"] or S2_AUX["captions"]):
@@ -1263,8 +1269,7 @@ def stage2(cfg, vit, retrieval, lm, feats: torch.Tensor, sems: list[world.Semant
                 plog = caption_logits(model, pq, pids, pmask)
                 unnamed = absent.is_colour[pids[:, 1:]] & (S2_AUX["caption_colours"] != "nearest")
                 ptgt = pids[:, 1:].masked_fill((pmask[:, 1:] == 0) | unnamed, -100)
-                loss = loss + S2_AUX["captions"] * F.cross_entropy(plog.reshape(-1, plog.shape[-1]),
-                                                                   ptgt.reshape(-1), ignore_index=-100)
+                loss = loss + S2_AUX["captions"] * caption_loss(plog, ptgt)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
